@@ -7,6 +7,7 @@ pub type Metadata = BTreeMap<String, String>;
 
 string_enum! {
     /// The role of a message's author.
+    #[derive(Default)]
     pub enum Role {
         /// Instructions from the developer (replaces `system` for reasoning models).
         Developer = "developer",
@@ -14,18 +15,13 @@ string_enum! {
         System = "system",
         /// A message from the end user.
         User = "user",
-        /// A message from the model.
+        /// A message from the model (the default).
+        #[default]
         Assistant = "assistant",
         /// The result of a tool call.
         Tool = "tool",
         /// The result of a function call (deprecated).
         Function = "function",
-    }
-}
-
-impl Default for Role {
-    fn default() -> Self {
-        Role::Assistant
     }
 }
 

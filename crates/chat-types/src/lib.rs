@@ -29,8 +29,8 @@ pub use wire::{ExtraFields, UnknownFields};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::wire::{
-        any, join_path, read_fields, replay_fields, rest_as_object, FieldSeed, Key,
-        ObjectVisitor, WireObject,
+        any, join_path, read_fields, replay_fields, rest_as_object, FieldSeed, Key, ObjectVisitor,
+        WireObject,
     };
     pub use serde;
     pub use serde_json::{Map, Value};

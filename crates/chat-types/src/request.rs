@@ -4,10 +4,9 @@ use std::collections::BTreeMap;
 
 use crate::{
     ChatCompletionFunctionCallOption, ChatCompletionFunctions, ChatCompletionRequestMessage,
-    ChatCompletionToolChoiceOption, ChatCompletionTools,
-    CreateChatCompletionRequestAudio, Metadata, ModelIdsShared, ModerationParam,
-    PredictionContent, PromptCacheOptionsParam, ResponseFormat,
-    ServiceTier, StopConfiguration, WebSearchOptions,
+    ChatCompletionToolChoiceOption, ChatCompletionTools, CreateChatCompletionRequestAudio,
+    Metadata, ModelIdsShared, ModerationParam, PredictionContent, PromptCacheOptionsParam,
+    ResponseFormat, ServiceTier, StopConfiguration, WebSearchOptions,
 };
 
 wire_object! {
@@ -210,7 +209,11 @@ impl CreateChatCompletionRequest {
     }
 
     /// Adds a field the spec does not have, for a compatible server (such as vLLM's `top_k`).
-    pub fn extra_field(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+    pub fn extra_field(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
         self.extra.insert(key.into(), value.into());
         self
     }

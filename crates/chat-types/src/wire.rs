@@ -62,9 +62,7 @@ macro_rules! impl_unknown_fields_noop {
         })*
     };
 }
-impl_unknown_fields_noop!(
-    bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, String, Value
-);
+impl_unknown_fields_noop!(bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, String, Value);
 
 impl<T: UnknownFields> UnknownFields for Option<T> {
     fn collect_unknown_fields(&self, path: &str, out: &mut Vec<String>) {
@@ -273,10 +271,14 @@ macro_rules! __wire_name {
 #[macro_export]
 macro_rules! __wire_read {
     (req, $t:ty, $d:expr) => {
-        Some(<$t as $crate::__private::serde::Deserialize>::deserialize($d)?)
+        Some(<$t as $crate::__private::serde::Deserialize>::deserialize(
+            $d,
+        )?)
     };
     (opt, $t:ty, $d:expr) => {
-        Some(<$t as $crate::__private::serde::Deserialize>::deserialize($d)?)
+        Some(<$t as $crate::__private::serde::Deserialize>::deserialize(
+            $d,
+        )?)
     };
     (def, $t:ty, $d:expr) => {
         <Option<$t> as $crate::__private::serde::Deserialize>::deserialize($d)?

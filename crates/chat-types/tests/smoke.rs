@@ -21,12 +21,21 @@ fn response_with_tool_calls_and_unknowns_round_trips() {
     let r2: CreateChatCompletionResponse = serde_json::from_str(&s).unwrap();
     assert_eq!(r, r2);
     assert_eq!(r.tool_calls().len(), 3);
-    assert!(matches!(r.tool_calls()[1], ChatCompletionMessageToolCalls::Unknown(_)));
+    assert!(matches!(
+        r.tool_calls()[1],
+        ChatCompletionMessageToolCalls::Unknown(_)
+    ));
     assert_eq!(r.tool_calls()[2].as_function().unwrap().function.name, "g");
-    assert_eq!(r.choices[0].finish_reason, Some(FinishReason::Unknown("brand_new".into())));
+    assert_eq!(
+        r.choices[0].finish_reason,
+        Some(FinishReason::Unknown("brand_new".into()))
+    );
     let back: Value = serde_json::from_str(&s).unwrap();
     assert_eq!(back["choices"][0]["message"]["reasoning_content"], "hmm");
-    assert_eq!(back["choices"][0]["message"]["tool_calls"][1], v["choices"][0]["message"]["tool_calls"][1]);
+    assert_eq!(
+        back["choices"][0]["message"]["tool_calls"][1],
+        v["choices"][0]["message"]["tool_calls"][1]
+    );
     assert_eq!(back["choices"][0]["finish_reason"], "brand_new");
     assert_eq!(back["prompt_filter_results"], json!([]));
     let mut unk = r.unknown_fields();

@@ -1,0 +1,448 @@
+//! The one error type of the client.
+
+use std::fmt;
+use std::time::Duration;
+
+use chat_types::ApiErrorObject;
+use http::{HeaderMap, StatusCode};
+
+use crate::TransportError;
+
+/// Result with the client's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error of a client operation.
+///
+/// Inspect it with [`kind`](Error::kind), or with the shortcuts [`status`](Error::status),
+/// [`request_id`](Error::request_id), [`is_retryable`](Error::is_retryable) and the class
+/// predicates. Nothing in it ever contains the API key.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    attempts: u32,
+}
+
+/// What went wrong.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The server answered with an error: a non-2xx status, or an error event in a stream.
+    Api(ApiError),
+    /// The request could not be sent or the response not read.
+    Transport(TransportError),
+    /// A deadline passed.
+    Timeout(Timeout),
+    /// The response body is not what the API documents.
+    Decode(DecodeError),
+    /// The event stream broke: truncated, malformed or oversized.
+    Stream(StreamError),
+    /// The configuration or the request is invalid (for example a header value).
+    InvalidConfig(String),
+}
+
+/// An error answer of the API.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// The HTTP status (200 for an error event inside a stream).
+    pub status: StatusCode,
+    /// The parsed `{"error": {...}}` object, when the body had one.
+    pub error: Option<ApiErrorObject>,
+    /// The body text as received (for example the HTML of a proxy's 502 page), capped in size.
+    pub body: String,
+    /// The `x-request-id` header.
+    pub request_id: Option<String>,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// Whether the error arrived as an event inside an event stream.
+    pub in_stream: bool,
+}
+
+/// Which deadline passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// The per-attempt request timeout (until the response head, or the whole body when not
+    /// streaming).
+    Request,
+    /// No stream chunk arrived within the idle timeout.
+    Idle,
+    /// The overall deadline across all attempts.
+    Deadline,
+}
+
+/// A timeout.
+#[derive(Debug, Clone)]
+pub struct Timeout {
+    /// Which deadline passed.
+    pub kind: TimeoutKind,
+    /// The configured duration.
+    pub after: Duration,
+}
+
+/// A response body that could not be decoded.
+#[derive(Debug, Clone)]
+pub struct DecodeError {
+    /// What the decoder said.
+    pub message: String,
+    /// The JSON path where decoding failed (such as `choices[0].message`), when known.
+    pub path: Option<String>,
+    /// The start of the body, for diagnosis.
+    pub snippet: String,
+    /// The HTTP status of the response.
+    pub status: Option<StatusCode>,
+    /// The `x-request-id` header.
+    pub request_id: Option<String>,
+}
+
+/// A broken event stream.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// The body ended before `[DONE]` while a choice had no `finish_reason`.
+    Truncated {
+        /// The `x-request-id` header.
+        request_id: Option<String>,
+    },
+    /// An event's data is not a valid chunk.
+    Malformed {
+        /// What the decoder said.
+        message: String,
+        /// The start of the event data.
+        snippet: String,
+        /// The `x-request-id` header.
+        request_id: Option<String>,
+    },
+    /// An event exceeded the configured maximum size.
+    EventTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+        /// The `x-request-id` header.
+        request_id: Option<String>,
+    },
+}
+
+impl Error {
+    /// An error of `kind`, after one attempt.
+    pub fn new(kind: ErrorKind) -> Self {
+        Error {
+            inner: Box::new(Inner { kind, attempts: 1 }),
+        }
+    }
+
+    /// Records how many attempts were made.
+    pub fn with_attempts(mut self, attempts: u32) -> Self {
+        self.inner.attempts = attempts;
+        self
+    }
+
+    /// An invalid-configuration error.
+    pub fn invalid_config(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidConfig(message.into()))
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.inner.kind
+    }
+
+    /// What went wrong, by value.
+    pub fn into_kind(self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// How many attempts were made (1 when the request was not retried).
+    pub fn attempts(&self) -> u32 {
+        self.inner.attempts
+    }
+
+    /// The API error, if this is one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match &self.inner.kind {
+            ErrorKind::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of an API or decode error.
+    pub fn status(&self) -> Option<StatusCode> {
+        match &self.inner.kind {
+            ErrorKind::Api(e) => Some(e.status),
+            ErrorKind::Decode(e) => e.status,
+            _ => None,
+        }
+    }
+
+    /// The `x-request-id` of the response, when one arrived.
+    pub fn request_id(&self) -> Option<&str> {
+        match &self.inner.kind {
+            ErrorKind::Api(e) => e.request_id.as_deref(),
+            ErrorKind::Decode(e) => e.request_id.as_deref(),
+            ErrorKind::Stream(
+                StreamError::Truncated { request_id }
+                | StreamError::Malformed { request_id, .. }
+                | StreamError::EventTooLarge { request_id, .. },
+            ) => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The error `code` of an API error (`rate_limit_exceeded`, `insufficient_quota`, ...).
+    pub fn code(&self) -> Option<String> {
+        self.api_error()?
+            .error
+            .as_ref()?
+            .code
+            .as_ref()
+            .map(|c| c.as_string())
+    }
+
+    /// Whether a retry may succeed: connect errors, timeouts, 408, 409, 429 (except
+    /// `insufficient_quota`) and 5xx. The `x-should-retry` header overrides the status rules.
+    pub fn is_retryable(&self) -> bool {
+        match &self.inner.kind {
+            ErrorKind::Api(e) => e.is_retryable(),
+            ErrorKind::Transport(t) => !matches!(t.kind(), crate::TransportErrorKind::Tls),
+            ErrorKind::Timeout(t) => t.kind == TimeoutKind::Request,
+            _ => false,
+        }
+    }
+
+    /// Whether the server rate limited the request (429).
+    pub fn is_rate_limited(&self) -> bool {
+        self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// Whether the credentials were rejected (401 or 403).
+    pub fn is_auth(&self) -> bool {
+        matches!(
+            self.status(),
+            Some(StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+        )
+    }
+
+    /// Whether the resource or model was not found (404).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// Whether the server failed (5xx).
+    pub fn is_server_error(&self) -> bool {
+        self.status().is_some_and(|s| s.is_server_error())
+    }
+
+    /// Whether a deadline passed (the client's or the transport's).
+    pub fn is_timeout(&self) -> bool {
+        match &self.inner.kind {
+            ErrorKind::Timeout(_) => true,
+            ErrorKind::Transport(t) => t.kind() == crate::TransportErrorKind::Timeout,
+            _ => false,
+        }
+    }
+}
+
+impl ApiError {
+    /// The message of the parsed error, or a snippet of the body.
+    pub fn message(&self) -> &str {
+        match &self.error {
+            Some(e) if !e.message.is_empty() => &e.message,
+            _ => self.body.trim(),
+        }
+    }
+
+    /// The retry rule of the official SDKs applied to this answer.
+    pub fn is_retryable(&self) -> bool {
+        if self.in_stream {
+            return false;
+        }
+        match self.headers.get("x-should-retry").map(|v| v.as_bytes()) {
+            Some(b"true") => return true,
+            Some(b"false") => return false,
+            _ => {}
+        }
+        let insufficient_quota = self.error.as_ref().is_some_and(|e| {
+            e.code.as_ref().is_some_and(|c| c.is("insufficient_quota"))
+                || e.r#type.as_deref() == Some("insufficient_quota")
+        });
+        match self.status.as_u16() {
+            429 => !insufficient_quota,
+            408 | 409 => true,
+            s => s >= 500,
+        }
+    }
+}
+
+fn snippet(s: &str, max: usize) -> &str {
+    let s = s.trim();
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.in_stream {
+            f.write_str("error event in stream")?;
+        } else {
+            write!(f, "api error {}", self.status)?;
+        }
+        match &self.error {
+            Some(e) => write!(f, ": {e}")?,
+            None if !self.body.trim().is_empty() => write!(f, ": {}", snippet(&self.body, 200))?,
+            None => {}
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            TimeoutKind::Request => "request timed out",
+            TimeoutKind::Idle => "stream idle timeout",
+            TimeoutKind::Deadline => "overall deadline passed",
+        };
+        write!(f, "{what} after {:?}", self.after)
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("failed to decode response")?;
+        if let Some(p) = &self.path {
+            write!(f, " at `{p}`")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if !self.snippet.is_empty() {
+            write!(f, " (body starts: {:?})", snippet(&self.snippet, 120))?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for StreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = match self {
+            StreamError::Truncated { request_id } => {
+                f.write_str(
+                    "stream ended before completion (no [DONE] and a choice without finish_reason)",
+                )?;
+                request_id
+            }
+            StreamError::Malformed {
+                message,
+                snippet: s,
+                request_id,
+            } => {
+                write!(
+                    f,
+                    "malformed stream event: {message} (data starts: {:?})",
+                    snippet(s, 120)
+                )?;
+                request_id
+            }
+            StreamError::EventTooLarge { limit, request_id } => {
+                write!(f, "stream event exceeds the limit of {limit} bytes")?;
+                request_id
+            }
+        };
+        if let Some(id) = id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::Api(e) => e.fmt(f),
+            ErrorKind::Transport(e) => e.fmt(f),
+            ErrorKind::Timeout(e) => e.fmt(f),
+            ErrorKind::Decode(e) => e.fmt(f),
+            ErrorKind::Stream(e) => e.fmt(f),
+            ErrorKind::InvalidConfig(m) => write!(f, "invalid configuration: {m}"),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.kind.fmt(f)?;
+        if self.inner.attempts > 1 {
+            write!(f, " (after {} attempts)", self.inner.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.inner.kind)
+            .field("attempts", &self.inner.attempts)
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.inner.kind {
+            ErrorKind::Transport(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+impl std::error::Error for StreamError {}
+impl std::error::Error for DecodeError {}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Error::new(kind)
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Self {
+        Error::new(ErrorKind::Transport(e))
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::new(ErrorKind::Api(e))
+    }
+}
+
+impl From<StreamError> for Error {
+    fn from(e: StreamError) -> Self {
+        Error::new(ErrorKind::Stream(e))
+    }
+}
+
+impl From<DecodeError> for Error {
+    fn from(e: DecodeError) -> Self {
+        Error::new(ErrorKind::Decode(e))
+    }
+}
+
+impl From<Timeout> for Error {
+    fn from(e: Timeout) -> Self {
+        Error::new(ErrorKind::Timeout(e))
+    }
+}
