@@ -1,0 +1,2 @@
+#![warn(missing_docs)]
+//! Mock transport for testing apps (being written).
