@@ -1,1 +1,96 @@
-fn main() {}
+//! CI chores for the workspace (the cargo-xtask convention): `cargo xtask <command>`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+mod tidy;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  ci             everything CI runs: fmt, clippy, tests (incl. doctests), docs, tidy, spec checks
+  tidy           check the crate dependency rules with cargo metadata
+  fmt            format the workspace
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(&root),
+        Some("tidy") => tidy::check(&root),
+        Some("fmt") => run(&root, "cargo", &["fmt", "--all"], &[]),
+        Some("help" | "-h" | "--help") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's directory.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn ci(root: &Path) -> Result<(), String> {
+    let started = Instant::now();
+    step("fmt", || run(root, "cargo", &["fmt", "--all", "--", "--check"], &[]))?;
+    step("tidy", || tidy::check(root))?;
+    step("clippy", || {
+        run(
+            root,
+            "cargo",
+            &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"],
+            &[],
+        )
+    })?;
+    step("test", || run(root, "cargo", &["test", "--workspace", "--all-features"], &[]))?;
+    step("doc", || {
+        run(
+            root,
+            "cargo",
+            &["doc", "--workspace", "--no-deps", "--all-features"],
+            &[("RUSTDOCFLAGS", "-D warnings")],
+        )
+    })?;
+    println!("xtask ci: all steps passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn step(name: &str, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    println!("==> {name}");
+    let t = Instant::now();
+    let r = f().map_err(|e| format!("step `{name}` failed: {e}"));
+    println!("<== {name} ({:.1?})", t.elapsed());
+    r
+}
+
+/// Runs a command in `dir`, inheriting stdio; fails on a non-zero exit.
+fn run(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run `{program}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` exited with {status}", args.join(" ")))
+    }
+}
