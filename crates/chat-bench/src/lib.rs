@@ -1,0 +1,1 @@
+//! Benchmarks of the chat SDK (being written).
