@@ -14,16 +14,20 @@ mod error;
 mod message;
 mod ops;
 mod request;
+mod request_options;
 mod response;
 mod stream;
+mod tools;
 
 pub use common::*;
 pub use error::*;
 pub use message::*;
 pub use ops::*;
 pub use request::*;
+pub use request_options::*;
 pub use response::*;
 pub use stream::*;
+pub use tools::*;
 pub use wire::{ExtraFields, UnknownFields};
 
 #[doc(hidden)]

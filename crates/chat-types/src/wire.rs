@@ -455,10 +455,17 @@ macro_rules! wire_object {
 
 /// Defines a forward-compatible string enum: known values plus `Unknown(String)`, which keeps
 /// any other value and writes it back unchanged.
+///
+/// `string_enum! { open ... }` is for enums where the spec allows any string and only lists
+/// well-known values (model and voice ids): an unlisted value is valid data, so
+/// [`UnknownFields`] does not report it.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! string_enum {
-    (
+    (open $($rest:tt)*) => {
+        $crate::string_enum!(@impl false; $($rest)*);
+    };
+    (@impl $report:literal;
         $(#[$meta:meta])*
         pub enum $name:ident {
             $(
@@ -582,12 +589,16 @@ macro_rules! string_enum {
 
             impl $crate::UnknownFields for $name {
                 fn collect_unknown_fields(&self, path: &str, out: &mut Vec<String>) {
-                    if let $name::Unknown(v) = self {
-                        out.push(format!("{path}={v:?}"));
+                    match self {
+                        $name::Unknown(v) if $report => out.push(format!("{path}={v:?}")),
+                        _ => {}
                     }
                 }
             }
         };
+    };
+    ($($rest:tt)*) => {
+        $crate::string_enum!(@impl true; $($rest)*);
     };
 }
 
