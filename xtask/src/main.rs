@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod spec;
 mod tidy;
 
 const USAGE: &str = "\
@@ -12,6 +13,9 @@ usage: cargo xtask <command>
 commands:
   ci             everything CI runs: fmt, clippy, tests (incl. doctests), docs, tidy, spec checks
   tidy           check the crate dependency rules with cargo metadata
+  spec-extract   regenerate spec/chat-completions.schema.json from spec/openapi.yaml
+  spec-check     fail if spec/chat-completions.schema.json is stale
+  spec-coverage  print how many spec property paths chat-types models; fail below 100%
   fmt            format the workspace
 ";
 
@@ -21,6 +25,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(&root),
         Some("tidy") => tidy::check(&root),
+        Some("spec-extract") => spec::extract(&root),
+        Some("spec-check") => spec::extract_check(&root),
+        Some("spec-coverage") => spec::coverage(&root),
         Some("fmt") => run(&root, "cargo", &["fmt", "--all"], &[]),
         Some("help" | "-h" | "--help") | None => {
             print!("{USAGE}");
@@ -47,17 +54,36 @@ fn workspace_root() -> PathBuf {
 
 fn ci(root: &Path) -> Result<(), String> {
     let started = Instant::now();
-    step("fmt", || run(root, "cargo", &["fmt", "--all", "--", "--check"], &[]))?;
+    step("fmt", || {
+        run(root, "cargo", &["fmt", "--all", "--", "--check"], &[])
+    })?;
     step("tidy", || tidy::check(root))?;
+    step("spec-check", || spec::extract_check(root))?;
     step("clippy", || {
         run(
             root,
             "cargo",
-            &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"],
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--all-features",
+                "--",
+                "-D",
+                "warnings",
+            ],
             &[],
         )
     })?;
-    step("test", || run(root, "cargo", &["test", "--workspace", "--all-features"], &[]))?;
+    step("test", || {
+        run(
+            root,
+            "cargo",
+            &["test", "--workspace", "--all-features"],
+            &[],
+        )
+    })?;
+    step("spec-coverage", || spec::coverage(root))?;
     step("doc", || {
         run(
             root,
@@ -91,6 +117,9 @@ fn run(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result
     if status.success() {
         Ok(())
     } else {
-        Err(format!("`{program} {}` exited with {status}", args.join(" ")))
+        Err(format!(
+            "`{program} {}` exited with {status}",
+            args.join(" ")
+        ))
     }
 }

@@ -18,7 +18,12 @@ struct Rule {
 }
 
 const RULES: &[Rule] = &[
-    Rule { krate: "chat-types", allowed: &["serde", "serde_json"], optional_only: &[], features: &[] },
+    Rule {
+        krate: "chat-types",
+        allowed: &["serde", "serde_json"],
+        optional_only: &[],
+        features: &[],
+    },
     Rule {
         krate: "chat-core",
         allowed: &[
@@ -84,7 +89,13 @@ const RULES: &[Rule] = &[
 /// Checks every rule; returns all violations at once.
 pub(crate) fn check(root: &Path) -> Result<(), String> {
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(root)
         .output()
         .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
@@ -101,12 +112,17 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
         println!("tidy: dependency rules hold for {} crates", RULES.len());
         Ok(())
     } else {
-        Err(format!("dependency rule violated:\n  {}", violations.join("\n  ")))
+        Err(format!(
+            "dependency rule violated:\n  {}",
+            violations.join("\n  ")
+        ))
     }
 }
 
 fn violations(meta: &Value) -> Result<Vec<String>, String> {
-    let packages = meta["packages"].as_array().ok_or("no packages in metadata")?;
+    let packages = meta["packages"]
+        .as_array()
+        .ok_or("no packages in metadata")?;
     let mut out = Vec::new();
     for rule in RULES {
         let Some(pkg) = packages.iter().find(|p| p["name"] == rule.krate) else {
@@ -118,7 +134,10 @@ fn violations(meta: &Value) -> Result<Vec<String>, String> {
             }
             let name = dep["name"].as_str().unwrap_or("?");
             if !rule.allowed.contains(&name) {
-                out.push(format!("{} depends on `{name}`, which it may not", rule.krate));
+                out.push(format!(
+                    "{} depends on `{name}`, which it may not",
+                    rule.krate
+                ));
             } else if rule.optional_only.contains(&name) && dep["optional"] != true {
                 out.push(format!(
                     "{} depends on `{name}` unconditionally; it must be optional (feature-gated)",
