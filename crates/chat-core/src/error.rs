@@ -244,6 +244,33 @@ impl Error {
 }
 
 impl ApiError {
+    /// An API error from a non-2xx response: parses the body leniently (the `{"error": {...}}`
+    /// of the spec, `{"error": "text"}`, a bare error object, FastAPI's `{"detail": ...}`, or
+    /// an array of those) and keeps the text (at most 64 KiB) for bodies that are not JSON,
+    /// such as a proxy's HTML 502 page.
+    pub fn from_response(status: StatusCode, headers: HeaderMap, body: &[u8]) -> Self {
+        const MAX_TEXT: usize = 64 * 1024;
+        let text = String::from_utf8_lossy(&body[..body.len().min(MAX_TEXT)]).into_owned();
+        ApiError {
+            status,
+            error: parse_error_body(body),
+            body: text,
+            request_id: crate::meta::request_id(&headers),
+            headers,
+            in_stream: false,
+        }
+    }
+
+    /// The `x-ratelimit-*` headers of the response.
+    pub fn rate_limit(&self) -> crate::RateLimitInfo {
+        crate::RateLimitInfo::from_headers(&self.headers)
+    }
+
+    /// The wait the server asked for in `retry-after-ms` or `retry-after`, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        crate::retry::server_retry_after(&self.headers, std::time::SystemTime::now())
+    }
+
     /// The message of the parsed error, or a snippet of the body.
     pub fn message(&self) -> &str {
         match &self.error {
@@ -272,6 +299,74 @@ impl ApiError {
             s => s >= 500,
         }
     }
+}
+
+/// Finds an error object in a JSON error body, tolerating the shapes compatible servers use.
+pub(crate) fn parse_error_body(body: &[u8]) -> Option<ApiErrorObject> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    error_from_value(value, 0)
+}
+
+fn error_from_value(value: serde_json::Value, depth: u8) -> Option<ApiErrorObject> {
+    use serde_json::Value;
+    let message_only = |message: String| ApiErrorObject {
+        message,
+        ..ApiErrorObject::default()
+    };
+    match value {
+        Value::Array(items) if depth == 0 => items
+            .into_iter()
+            .next()
+            .and_then(|v| error_from_value(v, depth + 1)),
+        Value::Object(mut obj) => {
+            if let Some(inner) = obj.remove("error") {
+                return match inner {
+                    Value::String(message) => Some(message_only(message)),
+                    Value::Object(_) if depth < 2 => error_object(inner),
+                    Value::Null => None,
+                    other => Some(message_only(other.to_string())),
+                };
+            }
+            if obj.get("message").is_some_and(Value::is_string) {
+                return error_object(Value::Object(obj));
+            }
+            match obj.remove("detail") {
+                Some(Value::String(message)) => Some(message_only(message)),
+                Some(other @ (Value::Array(_) | Value::Object(_))) => {
+                    Some(message_only(other.to_string()))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Reads an error object; fields of unexpected types are kept in `extra` rather than failing.
+fn error_object(value: serde_json::Value) -> Option<ApiErrorObject> {
+    use serde::Deserialize;
+    use serde_json::Value;
+    if let Ok(e) = ApiErrorObject::deserialize(&value) {
+        return Some(e);
+    }
+    let Value::Object(obj) = value else {
+        return None;
+    };
+    let mut e = ApiErrorObject::default();
+    for (k, v) in obj {
+        match (k.as_str(), v) {
+            ("message", Value::String(m)) => e.message = m,
+            ("type", Value::String(t)) => e.r#type = Some(t),
+            ("param", Value::String(p)) => e.param = Some(p),
+            ("code", Value::String(c)) => e.code = Some(chat_types::ErrorCode::String(c)),
+            ("code", Value::Number(n)) => e.code = Some(chat_types::ErrorCode::Number(n)),
+            (_, Value::Null) => {}
+            (k, v) => {
+                e.extra.insert(k.to_owned(), v);
+            }
+        }
+    }
+    Some(e)
 }
 
 fn snippet(s: &str, max: usize) -> &str {

@@ -1,0 +1,611 @@
+//! The client: request building, the attempt loop with timeouts and retries, and decoding.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use http::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, USER_AGENT};
+use http::{Method, StatusCode, Uri};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+use crate::config::{Config, RequestOptions};
+use crate::middleware::{RequestContext, ResponseHead};
+use crate::retry::{retry_delay, Jitter};
+use crate::trace::{AttemptSpan, OpSpan};
+use crate::{ApiError, Body, DecodeError, Error, Timeout, TimeoutKind, Transport};
+
+/// The largest part of an error response body that is read and kept.
+const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+/// How much of a body a decode error quotes.
+const SNIPPET_BYTES: usize = 256;
+
+/// The header that tells the server how many times this request was retried before.
+///
+/// Sent only on retries (`1`, `2`, ...), never on the first attempt: a server or proxy can tell
+/// retries apart without the first attempt carrying an extra header. The official SDKs send
+/// `x-stainless-retry-count` on every attempt; that name belongs to their code generator, so
+/// this crate uses a neutral one.
+pub const RETRY_COUNT_HEADER: &str = "x-retry-count";
+
+/// A client of the Chat Completions API over any [`Transport`].
+///
+/// Cheap to clone (the state is behind an [`Arc`]); share one per configuration. Every
+/// operation retries according to the configuration (see [`Config`]) and returns the decoded
+/// body with its metadata ([`Response`](crate::Response)), or an [`Error`].
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+    options: Option<Arc<RequestOptions>>,
+}
+
+struct Inner {
+    config: Config,
+    transport: Arc<dyn Transport>,
+    prepared: Result<Prepared, String>,
+    jitter: Jitter,
+}
+
+/// The parts of every request that depend only on the configuration, checked once.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    headers: HeaderMap,
+}
+
+impl Prepared {
+    pub(crate) fn new(config: &Config) -> Result<Prepared, Error> {
+        if let Some(e) = &config.error {
+            return Err(Error::invalid_config(e.clone()));
+        }
+        let uri = Uri::try_from(config.base_url.as_str())
+            .map_err(|_| Error::invalid_config("the base URL is not a valid URL"))?;
+        if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.authority().is_none() {
+            return Err(Error::invalid_config(
+                "the base URL must be an absolute http:// or https:// URL",
+            ));
+        }
+        if uri.query().is_some() {
+            return Err(Error::invalid_config(
+                "the base URL must not have a query; use Config::query",
+            ));
+        }
+        let value = |what: &str, v: &str| {
+            HeaderValue::try_from(v).map_err(|_| {
+                Error::invalid_config(format!("the {what} is not a valid header value"))
+            })
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(USER_AGENT, value("user agent", &config.user_agent)?);
+        if let Some(org) = &config.organization {
+            headers.insert(
+                HeaderName::from_static("openai-organization"),
+                value("organization", org)?,
+            );
+        }
+        if let Some(project) = &config.project {
+            headers.insert(
+                HeaderName::from_static("openai-project"),
+                value("project", project)?,
+            );
+        }
+        Ok(Prepared { headers })
+    }
+}
+
+/// How much of a successful response an attempt reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Read {
+    /// The whole body, within the attempt timeout.
+    Full,
+    /// Only the head; the body is handed over unread.
+    Head,
+    /// Only the head of an event stream; a JSON body instead is read and reported as an error.
+    EventStream,
+}
+
+/// One logical request, before retries.
+#[derive(Debug)]
+pub(crate) struct Call<'a> {
+    pub(crate) operation: &'static str,
+    pub(crate) method: Method,
+    /// Percent-encoded path after the base URL, or an absolute URL.
+    pub(crate) path: String,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) body: Option<Bytes>,
+    pub(crate) accept: &'static str,
+    pub(crate) model: Option<&'a str>,
+    pub(crate) read: Read,
+    /// Whether the path is relative to an Azure deployment (creating completions) rather than
+    /// to the resource (stored completions).
+    pub(crate) deployment_scoped: bool,
+}
+
+/// The body of a successful attempt.
+#[derive(Debug)]
+pub(crate) enum ReplyBody {
+    Full(Bytes),
+    Streaming(Body),
+}
+
+/// A successful response after retries.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) head: ResponseHead,
+    pub(crate) body: ReplyBody,
+    pub(crate) attempts: u32,
+    pub(crate) span: OpSpan,
+}
+
+impl Client {
+    /// A client sending requests through `transport`.
+    ///
+    /// Configuration errors (such as an invalid header value) are reported by every operation;
+    /// use [`try_new`](Client::try_new) to find them at once.
+    pub fn new(config: Config, transport: impl Transport + 'static) -> Self {
+        Self::with_arc_transport(config, Arc::new(transport))
+    }
+
+    /// A client sending requests through a shared transport.
+    pub fn with_arc_transport(config: Config, transport: Arc<dyn Transport>) -> Self {
+        let prepared = Prepared::new(&config).map_err(|e| match e.into_kind() {
+            crate::ErrorKind::InvalidConfig(m) => m,
+            other => other.to_string(),
+        });
+        Client {
+            inner: Arc::new(Inner {
+                config,
+                transport,
+                prepared,
+                jitter: Jitter::new(),
+            }),
+            options: None,
+        }
+    }
+
+    /// Like [`new`](Client::new), failing on an invalid configuration.
+    pub fn try_new(config: Config, transport: impl Transport + 'static) -> Result<Self, Error> {
+        let client = Self::new(config, transport);
+        client.prepared()?;
+        Ok(client)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &Arc<dyn Transport> {
+        &self.inner.transport
+    }
+
+    /// A client that applies `options` to every request, on top of any options this client
+    /// already has. The clone shares the transport and configuration.
+    ///
+    /// ```
+    /// # use chat_core::{Client, Config, RequestOptions};
+    /// # fn demo(client: &Client) {
+    /// use std::time::Duration;
+    /// let quick = client.with_options(RequestOptions::new().timeout(Duration::from_secs(5)));
+    /// # }
+    /// ```
+    pub fn with_options(&self, options: RequestOptions) -> Client {
+        let options = match &self.options {
+            Some(current) => current.merged(&options),
+            None => options,
+        };
+        Client {
+            inner: Arc::clone(&self.inner),
+            options: Some(Arc::new(options)),
+        }
+    }
+
+    /// The options this client applies to every request, if any.
+    pub fn options(&self) -> Option<&RequestOptions> {
+        self.options.as_deref()
+    }
+
+    fn prepared(&self) -> Result<&Prepared, Error> {
+        self.inner
+            .prepared
+            .as_ref()
+            .map_err(|m| Error::invalid_config(m.clone()))
+    }
+
+    fn url(&self, call: &Call<'_>) -> Result<Uri, Error> {
+        let config = &self.inner.config;
+        let mut url = if call.path.starts_with("http://") || call.path.starts_with("https://") {
+            call.path.clone()
+        } else {
+            let base = match &config.resource_url {
+                Some(resource) if !call.deployment_scoped => resource,
+                _ => &config.base_url,
+            };
+            let mut u = String::with_capacity(base.len() + call.path.len() + 1);
+            u.push_str(base);
+            if !call.path.starts_with('/') {
+                u.push('/');
+            }
+            u.push_str(&call.path);
+            u
+        };
+        let extra = self.options.as_deref().map(|o| &o.query[..]).unwrap_or(&[]);
+        crate::url::append_query(
+            &mut url,
+            config
+                .default_query
+                .iter()
+                .chain(extra)
+                .chain(&call.query)
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        Uri::try_from(url).map_err(|_| {
+            Error::invalid_config(format!(
+                "the request path {:?} does not form a valid URL",
+                call.path
+            ))
+        })
+    }
+
+    /// Builds the request of one attempt, with every header.
+    async fn build_request(
+        &self,
+        call: &Call<'_>,
+        uri: &Uri,
+        prepared: &Prepared,
+        attempt: u32,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let mut request = http::Request::new(call.body.clone().unwrap_or_default());
+        *request.method_mut() = call.method.clone();
+        *request.uri_mut() = uri.clone();
+        let headers = request.headers_mut();
+        if call.body.is_some() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        headers.insert(ACCEPT, HeaderValue::from_static(call.accept));
+        for (name, value) in &prepared.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        if let Some(provider) = &self.inner.config.credential {
+            let credential = provider.credential().await?;
+            headers.insert(credential.header_name().clone(), credential.header_value()?);
+        }
+        override_headers(headers, &self.inner.config.headers);
+        if let Some(options) = &self.options {
+            override_headers(headers, &options.headers);
+        }
+        if attempt > 1 {
+            headers.insert(
+                HeaderName::from_static(RETRY_COUNT_HEADER),
+                HeaderValue::from(attempt - 1),
+            );
+        }
+        Ok(request)
+    }
+
+    /// Sends `call`, retrying as configured.
+    pub(crate) async fn execute(&self, call: Call<'_>) -> Result<Reply, Error> {
+        let config = &self.inner.config;
+        let options = self.options.as_deref();
+        let prepared = self.prepared()?;
+        if let Some(e) = options.and_then(|o| o.error.as_ref()) {
+            return Err(Error::invalid_config(e.clone()));
+        }
+        let uri = self.url(&call)?;
+        let span = OpSpan::new(call.operation, &call.method, uri.path(), call.model);
+        let max_retries = options
+            .and_then(|o| o.max_retries)
+            .unwrap_or(config.max_retries);
+        let timeout = options.and_then(|o| o.timeout).unwrap_or(config.timeout);
+        let deadline = options
+            .and_then(|o| o.deadline)
+            .unwrap_or(config.deadline)
+            .and_then(|d| Instant::now().checked_add(d).map(|at| (at, d)));
+        let max_attempts = max_retries.saturating_add(1);
+
+        let run = async {
+            let mut attempt = 0u32;
+            loop {
+                attempt += 1;
+                let mut ctx = RequestContext {
+                    operation: call.operation,
+                    method: call.method.clone(),
+                    path: call.path.clone(),
+                    model: call.model.map(str::to_owned),
+                    attempt,
+                    max_attempts,
+                    streaming: call.read == Read::EventStream,
+                    will_retry: false,
+                };
+                let mut request = self
+                    .build_request(&call, &uri, prepared, attempt)
+                    .await
+                    .map_err(|e| e.with_attempts(attempt))?;
+                for m in &config.middleware {
+                    m.on_request(&mut request, &ctx)
+                        .await
+                        .map_err(|e| e.with_attempts(attempt))?;
+                }
+                let attempt_span = span.attempt(attempt);
+                let result = attempt_span
+                    .instrument(self.attempt(
+                        request,
+                        &call,
+                        &ctx,
+                        timeout,
+                        deadline,
+                        &attempt_span,
+                    ))
+                    .await;
+                let err = match result {
+                    Ok((head, body)) => {
+                        span.record_response(
+                            head.status.as_u16(),
+                            head.headers
+                                .get(crate::meta::REQUEST_ID_HEADER)
+                                .and_then(|v| v.to_str().ok()),
+                            attempt,
+                        );
+                        return Ok((head, body, attempt));
+                    }
+                    Err(err) => err,
+                };
+                let mut delay = None;
+                if attempt < max_attempts && err.is_retryable() {
+                    let d = retry_delay(&err, attempt - 1, &self.inner.jitter, SystemTime::now());
+                    let fits = match deadline {
+                        Some((at, _)) => Instant::now().checked_add(d).is_some_and(|t| t < at),
+                        None => true,
+                    };
+                    if fits {
+                        delay = Some(d);
+                    }
+                }
+                ctx.will_retry = delay.is_some();
+                for m in config.middleware.iter().rev() {
+                    m.on_error(&err, &ctx);
+                }
+                match delay {
+                    Some(d) => {
+                        span.retrying(attempt, d, &err);
+                        tokio::time::sleep(d).await;
+                    }
+                    None => {
+                        if let Some(status) = err.status() {
+                            span.record_response(status.as_u16(), err.request_id(), attempt);
+                        }
+                        return Err(err.with_attempts(attempt));
+                    }
+                }
+            }
+        };
+        let (head, body, attempts) = span.instrument(run).await?;
+        Ok(Reply {
+            head,
+            body,
+            attempts,
+            span,
+        })
+    }
+
+    /// One attempt: send, check the status, read as much as `call.read` asks, all within the
+    /// attempt timeout and the overall deadline.
+    async fn attempt(
+        &self,
+        request: http::Request<Bytes>,
+        call: &Call<'_>,
+        ctx: &RequestContext,
+        timeout: Option<Duration>,
+        deadline: Option<(Instant, Duration)>,
+        span: &AttemptSpan,
+    ) -> Result<(ResponseHead, ReplyBody), Error> {
+        let config = &self.inner.config;
+        let work = async {
+            let response = self.inner.transport.send(request).await?;
+            let (head, body) = response.into_parts();
+            span.record_status(
+                head.status.as_u16(),
+                head.headers
+                    .get(crate::meta::REQUEST_ID_HEADER)
+                    .and_then(|v| v.to_str().ok()),
+            );
+            for m in config.middleware.iter().rev() {
+                m.on_response(&head, ctx);
+            }
+            if !head.status.is_success() {
+                let bytes = read_prefix(body, MAX_ERROR_BODY_BYTES).await;
+                return Err(ApiError::from_response(head.status, head.headers, &bytes).into());
+            }
+            match call.read {
+                Read::Full => {
+                    let bytes = read_body(body, config.max_response_bytes, &head).await?;
+                    Ok((head, ReplyBody::Full(bytes)))
+                }
+                Read::EventStream if is_json(&head.headers) => {
+                    let bytes = read_body(body, config.max_response_bytes, &head).await?;
+                    Err(not_an_event_stream(&head, &bytes))
+                }
+                Read::Head | Read::EventStream => Ok((head, ReplyBody::Streaming(body))),
+            }
+        };
+        let now = Instant::now();
+        let per_attempt = timeout.and_then(|t| {
+            now.checked_add(t).map(|at| {
+                (
+                    at,
+                    Timeout {
+                        kind: TimeoutKind::Request,
+                        after: t,
+                    },
+                )
+            })
+        });
+        let overall = deadline.map(|(at, d)| {
+            (
+                at,
+                Timeout {
+                    kind: TimeoutKind::Deadline,
+                    after: d,
+                },
+            )
+        });
+        let limit = match (per_attempt, overall) {
+            (Some(a), Some(b)) => Some(if a.0 < b.0 { a } else { b }),
+            (a, b) => a.or(b),
+        };
+        match limit {
+            None => work.await,
+            Some((at, timeout)) => match tokio::time::timeout_at(at, work).await {
+                Ok(result) => result,
+                Err(_) => Err(timeout.into()),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .field("transport", &self.inner.transport)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+/// Replaces the headers of `to` named in `from` with the values of `from`.
+fn override_headers(to: &mut HeaderMap, from: &HeaderMap) {
+    for name in from.keys() {
+        to.remove(name);
+    }
+    for (name, value) in from {
+        to.append(name.clone(), value.clone());
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let v = v.trim_start().to_ascii_lowercase();
+            v.starts_with("application/json") || v.starts_with("application/problem+json")
+        })
+}
+
+/// A 2xx JSON answer to a streaming request: an error object, or a decode error.
+fn not_an_event_stream(head: &ResponseHead, bytes: &[u8]) -> Error {
+    let api = ApiError::from_response(head.status, head.headers.clone(), bytes);
+    if api.error.is_some() {
+        return api.into();
+    }
+    DecodeError {
+        message: "expected an event stream (text/event-stream) but the server sent JSON".into(),
+        path: None,
+        snippet: snippet(bytes),
+        status: Some(head.status),
+        request_id: crate::meta::request_id(&head.headers),
+    }
+    .into()
+}
+
+/// Reads up to `limit` bytes of `body`, ignoring read errors (for error bodies).
+async fn read_prefix(mut body: Body, limit: usize) -> Bytes {
+    let mut buf = BytesMut::new();
+    while buf.len() < limit {
+        match body.chunk().await {
+            Some(Ok(chunk)) => {
+                let take = chunk.len().min(limit - buf.len());
+                buf.extend_from_slice(&chunk[..take]);
+            }
+            Some(Err(_)) | None => break,
+        }
+    }
+    buf.freeze()
+}
+
+/// Reads the whole body, failing with a (non-retryable) decode error past `limit` bytes.
+async fn read_body(mut body: Body, limit: usize, head: &ResponseHead) -> Result<Bytes, Error> {
+    let too_large = || -> Error {
+        DecodeError {
+            message: format!("the response body exceeds the limit of {limit} bytes"),
+            path: None,
+            snippet: String::new(),
+            status: Some(head.status),
+            request_id: crate::meta::request_id(&head.headers),
+        }
+        .into()
+    };
+    let mut first: Option<Bytes> = None;
+    let mut buf = BytesMut::new();
+    let mut len = 0usize;
+    while let Some(chunk) = body.chunk().await {
+        let chunk = chunk.map_err(Error::from)?;
+        len = len.saturating_add(chunk.len());
+        if len > limit {
+            return Err(too_large());
+        }
+        if first.is_none() && buf.is_empty() {
+            first = Some(chunk);
+        } else {
+            if let Some(f) = first.take() {
+                buf.reserve(f.len() + chunk.len());
+                buf.extend_from_slice(&f);
+            }
+            buf.extend_from_slice(&chunk);
+        }
+    }
+    Ok(first.unwrap_or_else(|| buf.freeze()))
+}
+
+/// The start of a body, for error messages.
+pub(crate) fn snippet(bytes: &[u8]) -> String {
+    let end = bytes.len().min(SNIPPET_BYTES);
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+/// Decodes a 2xx JSON body; on failure, reports where (re-parsing once to find the path).
+pub(crate) fn decode_json<T: DeserializeOwned>(
+    bytes: &[u8],
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> Result<T, Error> {
+    let fail = |message: String, path: Option<String>| -> Error {
+        DecodeError {
+            message,
+            path,
+            snippet: snippet(bytes),
+            status: Some(status),
+            request_id: crate::meta::request_id(headers),
+        }
+        .into()
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(fail("the response body is empty".into(), None));
+    }
+    match serde_json::from_slice(bytes) {
+        Ok(v) => Ok(v),
+        Err(first) => {
+            if let Err(e) = std::str::from_utf8(bytes) {
+                return Err(fail(
+                    format!(
+                        "the response body is not valid UTF-8 (at byte {})",
+                        e.valid_up_to()
+                    ),
+                    None,
+                ));
+            }
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Err(e) => {
+                    let path = e.path().to_string();
+                    let path = (path != ".").then_some(path);
+                    Err(fail(e.into_inner().to_string(), path))
+                }
+                // Cannot happen (same input, same type); report the first error.
+                Ok(_) => Err(fail(first.to_string(), None)),
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! What a response says besides its body: status, headers, request id, rate limits.
+
+use std::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+use http::{HeaderMap, StatusCode};
+
+/// The name of the header carrying the id of a request, for support tickets.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// A decoded response body with the [`ResponseMeta`] of the response.
+///
+/// It dereferences to the body, so `response.choices` works directly.
+#[derive(Debug, Clone)]
+pub struct Response<T> {
+    data: T,
+    meta: ResponseMeta,
+}
+
+impl<T> Response<T> {
+    /// A response of `data` with `meta`.
+    pub fn new(data: T, meta: ResponseMeta) -> Self {
+        Response { data, meta }
+    }
+
+    /// The status, headers, request id and rate limits.
+    pub fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
+
+    /// The `x-request-id` header.
+    pub fn request_id(&self) -> Option<&str> {
+        self.meta.request_id.as_deref()
+    }
+
+    /// The decoded body.
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+
+    /// The decoded body, by value.
+    pub fn into_inner(self) -> T {
+        self.data
+    }
+
+    /// The body and the metadata.
+    pub fn into_parts(self) -> (T, ResponseMeta) {
+        (self.data, self.meta)
+    }
+
+    /// Transforms the body, keeping the metadata.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
+        Response {
+            data: f(self.data),
+            meta: self.meta,
+        }
+    }
+}
+
+impl<T> Deref for Response<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.data
+    }
+}
+
+impl<T> DerefMut for Response<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.data
+    }
+}
+
+/// The metadata of a response.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ResponseMeta {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The `x-request-id` header.
+    pub request_id: Option<String>,
+    /// The `x-ratelimit-*` headers.
+    pub rate_limit: RateLimitInfo,
+    /// The `openai-processing-ms` header: how long the server worked on the request.
+    pub processing_time: Option<Duration>,
+    /// How many attempts the client made (1 without retries).
+    pub attempts: u32,
+}
+
+impl ResponseMeta {
+    /// Reads the metadata from a response head.
+    pub fn from_head(status: StatusCode, headers: HeaderMap, attempts: u32) -> Self {
+        ResponseMeta {
+            status,
+            request_id: request_id(&headers),
+            rate_limit: RateLimitInfo::from_headers(&headers),
+            processing_time: header_str(&headers, "openai-processing-ms")
+                .and_then(|v| v.parse::<f64>().ok())
+                .and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok()),
+            headers,
+            attempts,
+        }
+    }
+}
+
+/// The `x-request-id` header of `headers`.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    header_str(headers, REQUEST_ID_HEADER).map(str::to_owned)
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)?
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// The rate limits the server reported in its `x-ratelimit-*` headers.
+///
+/// Every field is `None` when its header is missing or unreadable.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimitInfo {
+    /// `x-ratelimit-limit-requests`: requests allowed per window.
+    pub limit_requests: Option<u64>,
+    /// `x-ratelimit-remaining-requests`: requests left in the window.
+    pub remaining_requests: Option<u64>,
+    /// `x-ratelimit-reset-requests`: time until the request limit resets.
+    pub reset_requests: Option<Duration>,
+    /// `x-ratelimit-limit-tokens`: tokens allowed per window.
+    pub limit_tokens: Option<u64>,
+    /// `x-ratelimit-remaining-tokens`: tokens left in the window.
+    pub remaining_tokens: Option<u64>,
+    /// `x-ratelimit-reset-tokens`: time until the token limit resets.
+    pub reset_tokens: Option<Duration>,
+}
+
+impl RateLimitInfo {
+    /// Reads the `x-ratelimit-*` headers.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let num = |name| header_str(headers, name).and_then(|v| v.parse::<u64>().ok());
+        let dur = |name| header_str(headers, name).and_then(parse_duration);
+        RateLimitInfo {
+            limit_requests: num("x-ratelimit-limit-requests"),
+            remaining_requests: num("x-ratelimit-remaining-requests"),
+            reset_requests: dur("x-ratelimit-reset-requests"),
+            limit_tokens: num("x-ratelimit-limit-tokens"),
+            remaining_tokens: num("x-ratelimit-remaining-tokens"),
+            reset_tokens: dur("x-ratelimit-reset-tokens"),
+        }
+    }
+
+    /// Whether no rate-limit header was present.
+    pub fn is_empty(&self) -> bool {
+        *self == RateLimitInfo::default()
+    }
+}
+
+/// Parses a duration as the API writes them: `6m0s`, `1s`, `20ms`, `1h2m3.5s`, `250us`; a bare
+/// number counts as seconds. `None` for anything else.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).ok();
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num_len == 0 {
+            return None;
+        }
+        let value: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds_per_unit = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" | "μs" => 1e-6,
+            "ns" => 1e-9,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total += value * seconds_per_unit;
+    }
+    Duration::try_from_secs_f64(total).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        let ms = Duration::from_millis;
+        assert_eq!(parse_duration("6m0s"), Some(ms(360_000)));
+        assert_eq!(parse_duration("1s"), Some(ms(1000)));
+        assert_eq!(parse_duration("20ms"), Some(ms(20)));
+        assert_eq!(parse_duration("1h2m3.5s"), Some(ms(3_723_500)));
+        assert_eq!(parse_duration("0.5"), Some(ms(500)));
+        assert_eq!(parse_duration("250us"), Some(Duration::from_micros(250)));
+        for bad in ["", "s", "5x", "1.2.3s", "-1s", "m5"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+}

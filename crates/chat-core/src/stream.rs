@@ -1,0 +1,424 @@
+//! Streamed chat completions: [`ChatCompletionStream`] and its limits and response meta.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chat_types::{
+    ApiErrorObject, CreateChatCompletionResponse, CreateChatCompletionStreamResponse,
+};
+use futures_core::Stream;
+use http::{HeaderMap, StatusCode};
+use serde_json::Value;
+
+use crate::sse::{SseEvent, SseStream};
+use crate::{ApiError, Body, ChatCompletionAccumulator, ChatCompletionEventStream, Error};
+use crate::{ErrorKind, StreamError};
+
+/// How many bytes of an error event's data [`ApiError::body`] keeps.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// How many bytes of a malformed event's data the error quotes.
+const SNIPPET_LEN: usize = 200;
+
+/// Limits of a streamed response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamConfig {
+    /// The largest event accepted, in bytes; a larger one fails with
+    /// [`StreamError::EventTooLarge`]. Defaults to
+    /// [`DEFAULT_MAX_EVENT_SIZE`](Self::DEFAULT_MAX_EVENT_SIZE).
+    pub max_event_size: usize,
+    /// The longest wait for the next chunk of the body; `None` (the default) waits forever.
+    ///
+    /// The timer runs only while the stream waits on the body, so a slow consumer does not
+    /// trip it. It needs a Tokio runtime with the time driver enabled.
+    pub idle_timeout: Option<Duration>,
+}
+
+impl StreamConfig {
+    /// The default maximum event size: 16 MiB.
+    ///
+    /// Chunks are usually well under a kilobyte, but some are large (a chunk with the log
+    /// probabilities of many tokens, base64 audio, or a server that sends the whole answer in
+    /// one event). 16 MiB never limits a real response and still bounds the memory a broken
+    /// or hostile server can make the client hold.
+    pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 * 1024 * 1024;
+
+    /// The default configuration.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the largest event accepted, in bytes.
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.max_event_size = bytes;
+        self
+    }
+
+    /// Sets the longest wait for the next chunk (`None` waits forever).
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        StreamConfig {
+            max_event_size: Self::DEFAULT_MAX_EVENT_SIZE,
+            idle_timeout: None,
+        }
+    }
+}
+
+/// The response head of a stream: what errors from the stream report.
+#[derive(Debug, Clone, Default)]
+pub struct StreamMeta {
+    /// The `x-request-id` header.
+    pub request_id: Option<String>,
+    /// The HTTP status (200 for a stream that started).
+    pub status: StatusCode,
+    /// The response headers.
+    pub headers: HeaderMap,
+}
+
+impl StreamMeta {
+    /// The meta of a response with `status` and `headers`; the request id is read from the
+    /// `x-request-id` header.
+    pub fn new(status: StatusCode, headers: HeaderMap) -> Self {
+        let request_id = headers
+            .get(crate::REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        StreamMeta {
+            request_id,
+            status,
+            headers,
+        }
+    }
+}
+
+/// A streamed chat completion: a [`Stream`] of [`CreateChatCompletionStreamResponse`] chunks
+/// read from the server-sent events of a `stream: true` response.
+///
+/// Use [`next`](Self::next) to read chunk by chunk, [`final_response`](Self::final_response)
+/// to wait for the whole completion, or [`events`](Self::events) for content deltas,
+/// finished tool calls and the like.
+///
+/// The stream is pulled: nothing is read from the body until it is polled, and dropping it
+/// drops the body (which cancels the transfer). How events are read:
+///
+/// | event | result |
+/// |---|---|
+/// | `data: [DONE]` | the stream ends; the rest of the body is not read |
+/// | `event: error`, or data with an `"error"` member | `Err` of [`ErrorKind::Api`](crate::ErrorKind::Api) with `in_stream: true`, then the end |
+/// | data that is not a chunk (no `event:` field) | `Err` of [`StreamError::Malformed`] |
+/// | empty data | skipped (a keep-alive) |
+/// | another `event:` name | yielded if its data is a chunk (`"object": "chat.completion.chunk"`, choices or usage), skipped otherwise |
+/// | comments (`: ...`) | skipped by the decoder |
+///
+/// When the body ends without `[DONE]`, the stream ends cleanly if every choice it saw has a
+/// finish reason (some compatible servers never send `[DONE]`), and fails with
+/// [`StreamError::Truncated`] otherwise, also when it saw no choice at all. A transport error
+/// yields [`ErrorKind::Transport`](crate::ErrorKind::Transport), and a gap between chunks
+/// longer than [`StreamConfig::idle_timeout`] yields an idle
+/// [`Timeout`](crate::Timeout). After an error the stream yields `None`.
+///
+/// ```
+/// use chat_core::{Body, ChatCompletionStream, StreamConfig, StreamMeta};
+///
+/// # async fn run() -> Result<(), chat_core::Error> {
+/// let body = Body::from(
+///     "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n\
+///      data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n\
+///      data: [DONE]\n\n",
+/// );
+/// let mut stream = ChatCompletionStream::new(body, StreamConfig::default(), StreamMeta::default());
+/// let mut text = String::new();
+/// while let Some(chunk) = stream.next().await {
+///     text.push_str(chunk?.first_content().unwrap_or_default());
+/// }
+/// assert_eq!(text, "Hi");
+/// # Ok(())
+/// # }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(run()).unwrap();
+/// ```
+pub struct ChatCompletionStream {
+    sse: SseStream,
+    /// Whether each choice seen so far has finished, by choice index.
+    choices: BTreeMap<u32, bool>,
+    unfinished: usize,
+    done: bool,
+}
+
+/// What one event means for the chunk stream.
+// Short-lived: the chunk is moved out right away, so boxing it would only cost.
+#[allow(clippy::large_enum_variant)]
+enum Step {
+    Chunk(CreateChatCompletionStreamResponse),
+    Skip,
+    Done,
+    Fail(Error),
+}
+
+impl ChatCompletionStream {
+    /// A stream of the chunks in `body`; `meta` describes the response for errors.
+    pub fn new(body: Body, config: StreamConfig, meta: StreamMeta) -> Self {
+        ChatCompletionStream {
+            sse: SseStream::new(body, config, meta),
+            choices: BTreeMap::new(),
+            unfinished: 0,
+            done: false,
+        }
+    }
+
+    /// The status, headers and request id of the response.
+    pub fn meta(&self) -> &StreamMeta {
+        self.sse.meta()
+    }
+
+    /// The `x-request-id` of the response.
+    pub fn request_id(&self) -> Option<&str> {
+        self.meta().request_id.as_deref()
+    }
+
+    /// The next chunk; `None` at the end of the stream or after an error.
+    pub async fn next(&mut self) -> Option<Result<CreateChatCompletionStreamResponse, Error>> {
+        std::future::poll_fn(|cx| self.poll_chunk(cx)).await
+    }
+
+    /// Reads the rest of the stream and assembles the completion from its chunks.
+    pub async fn final_response(mut self) -> Result<CreateChatCompletionResponse, Error> {
+        let mut acc = ChatCompletionAccumulator::new();
+        while let Some(chunk) = self.next().await {
+            acc.push(chunk?);
+        }
+        Ok(acc.finish())
+    }
+
+    /// The stream as [events](crate::ChatCompletionEvent) for user interfaces.
+    pub fn events(self) -> ChatCompletionEventStream {
+        ChatCompletionEventStream::new(self)
+    }
+
+    /// Polls for the next chunk.
+    pub fn poll_chunk(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<CreateChatCompletionStreamResponse, Error>>> {
+        loop {
+            if self.done {
+                return Poll::Ready(None);
+            }
+            let event = match ready!(self.sse.poll_event(cx)) {
+                Some(Ok(event)) => event,
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                None => {
+                    self.done = true;
+                    if self.choices.is_empty() || self.unfinished > 0 {
+                        let truncated = StreamError::Truncated { request_id: None };
+                        return Poll::Ready(Some(Err(self.sse.stream_error(truncated))));
+                    }
+                    return Poll::Ready(None);
+                }
+            };
+            match self.read_event(event) {
+                Step::Chunk(chunk) => return Poll::Ready(Some(Ok(chunk))),
+                Step::Skip => {}
+                Step::Done => {
+                    self.done = true;
+                    self.sse.close();
+                    return Poll::Ready(None);
+                }
+                Step::Fail(e) => {
+                    self.done = true;
+                    self.sse.close();
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
+        }
+    }
+
+    fn read_event(&mut self, event: SseEvent) -> Step {
+        let name = event.event();
+        let data = event.data_bytes();
+        if name == "error" {
+            return Step::Fail(self.api_error(data, parse_error_payload(data)));
+        }
+        let trimmed = data.trim_ascii();
+        if trimmed.is_empty() {
+            return Step::Skip;
+        }
+        if trimmed == b"[DONE]" {
+            return Step::Done;
+        }
+        let is_default = name == "message";
+        match serde_json::from_slice::<CreateChatCompletionStreamResponse>(data) {
+            Ok(mut chunk) => {
+                if chunk.extra.get("error").is_some_and(|e| !e.is_null()) {
+                    let error = chunk.extra.remove("error").and_then(error_object);
+                    return Step::Fail(self.api_error(data, error));
+                }
+                if !is_default && !looks_like_chunk(&chunk) {
+                    return Step::Skip;
+                }
+                self.track(&chunk);
+                Step::Chunk(chunk)
+            }
+            Err(_) if !is_default => Step::Skip,
+            Err(e) => {
+                // Not a chunk; maybe an error object in a shape the chunk type rejects.
+                if let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(data) {
+                    if object.get("error").is_some_and(|e| !e.is_null()) {
+                        let error = object.remove("error").and_then(error_object);
+                        return Step::Fail(self.api_error(data, error));
+                    }
+                }
+                let malformed = StreamError::Malformed {
+                    message: e.to_string(),
+                    snippet: text_prefix(data, SNIPPET_LEN),
+                    request_id: None,
+                };
+                Step::Fail(self.sse.stream_error(malformed))
+            }
+        }
+    }
+
+    /// Records which choices the chunk shows and whether they finished.
+    fn track(&mut self, chunk: &CreateChatCompletionStreamResponse) {
+        for choice in &chunk.choices {
+            let finished = choice
+                .finish_reason
+                .as_ref()
+                .is_some_and(|r| r.is_finished());
+            match self.choices.get_mut(&choice.index) {
+                Some(seen) => {
+                    if finished && !*seen {
+                        *seen = true;
+                        self.unfinished -= 1;
+                    }
+                }
+                None => {
+                    self.choices.insert(choice.index, finished);
+                    if !finished {
+                        self.unfinished += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn api_error(&self, data: &Bytes, error: Option<ApiErrorObject>) -> Error {
+        let meta = self.sse.meta();
+        Error::new(ErrorKind::Api(ApiError {
+            status: meta.status,
+            error,
+            body: text_prefix(data, MAX_ERROR_BODY),
+            request_id: meta.request_id.clone(),
+            headers: meta.headers.clone(),
+            in_stream: true,
+        }))
+    }
+}
+
+/// Whether a chunk from a named event looks like a real chunk rather than some other JSON.
+fn looks_like_chunk(chunk: &CreateChatCompletionStreamResponse) -> bool {
+    chunk.object == "chat.completion.chunk" || !chunk.choices.is_empty() || chunk.usage.is_some()
+}
+
+/// The error object in the data of an error event: `{"error": {...}}`, `{"error": "text"}`,
+/// a bare error object with a `message`, or a JSON string.
+fn parse_error_payload(data: &[u8]) -> Option<ApiErrorObject> {
+    match serde_json::from_slice::<Value>(data).ok()? {
+        Value::Object(mut object) => match object.remove("error") {
+            Some(inner) => error_object(inner),
+            None if object.contains_key("message") => {
+                serde_json::from_value(Value::Object(object)).ok()
+            }
+            None => None,
+        },
+        other => error_object(other),
+    }
+}
+
+/// Reads the value of an `"error"` member: an error object or a message string.
+fn error_object(value: Value) -> Option<ApiErrorObject> {
+    match value {
+        Value::String(message) => Some(ApiErrorObject {
+            message,
+            ..ApiErrorObject::default()
+        }),
+        value @ Value::Object(_) => serde_json::from_value(value).ok(),
+        _ => None,
+    }
+}
+
+/// Up to `max` bytes of `data` as text, cut at a character boundary.
+fn text_prefix(data: &[u8], max: usize) -> String {
+    let mut end = data.len().min(max);
+    // Back up to the start of a character: continuation bytes are 0b10xx_xxxx.
+    while end < data.len() && end > 0 && data[end] & 0xC0 == 0x80 {
+        end -= 1;
+    }
+    String::from_utf8_lossy(&data[..end]).into_owned()
+}
+
+impl Stream for ChatCompletionStream {
+    type Item = Result<CreateChatCompletionStreamResponse, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_chunk(cx)
+    }
+}
+
+impl fmt::Debug for ChatCompletionStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChatCompletionStream")
+            .field("sse", &self.sse)
+            .field("choices_seen", &self.choices.len())
+            .field("unfinished", &self.unfinished)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_prefix_cuts_at_a_character_boundary() {
+        assert_eq!(text_prefix("aé".as_bytes(), 2), "a");
+        assert_eq!(text_prefix("aé".as_bytes(), 3), "aé");
+        assert_eq!(text_prefix(b"abc", 10), "abc");
+        assert_eq!(text_prefix("é".as_bytes(), 1), "");
+    }
+
+    #[test]
+    fn error_payload_shapes() {
+        let parsed = parse_error_payload(br#"{"error":{"message":"m","code":"c"}}"#).unwrap();
+        assert_eq!(parsed.message, "m");
+        assert!(parsed.code.unwrap().is("c"));
+        assert_eq!(
+            parse_error_payload(br#"{"error":"boom"}"#).unwrap().message,
+            "boom"
+        );
+        assert_eq!(
+            parse_error_payload(br#"{"message":"bare","type":"server_error"}"#)
+                .unwrap()
+                .r#type
+                .as_deref(),
+            Some("server_error")
+        );
+        assert_eq!(parse_error_payload(br#""text""#).unwrap().message, "text");
+        assert!(parse_error_payload(b"not json").is_none());
+        assert!(parse_error_payload(br#"{"other":1}"#).is_none());
+    }
+}
