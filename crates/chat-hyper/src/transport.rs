@@ -1,0 +1,339 @@
+//! [`HyperTransport`] and its builder.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chat_core::{async_trait, Body, Error, Transport, TransportError};
+use http::header::PROXY_AUTHORIZATION;
+use http_body_util::Full;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client as PooledClient;
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use crate::body::IncomingStream;
+use crate::connect::{ConnectTimeout, ProxyConnector};
+use crate::tls::{self, Certificate};
+use crate::Proxy;
+
+type Connector = ConnectTimeout<hyper_rustls::HttpsConnector<ProxyConnector>>;
+
+/// The default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default time an unused pooled connection is kept.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The production HTTP transport: hyper 1.x with a keep-alive connection pool and rustls.
+///
+/// Speaks HTTPS (HTTP/2 when the server offers it through ALPN, HTTP/1.1 otherwise) and plain
+/// HTTP for `http://` base URLs such as local vLLM or Ollama servers. Cloning is cheap and
+/// shares the connection pool.
+///
+/// It must be used inside a Tokio runtime: connections are driven by spawned tasks.
+#[derive(Clone)]
+pub struct HyperTransport {
+    client: PooledClient<Connector, Full<Bytes>>,
+    proxies: Option<Arc<Matcher>>,
+    summary: Arc<Summary>,
+}
+
+/// What `Debug` shows: the settings, never credentials.
+#[derive(Debug)]
+struct Summary {
+    connect_timeout: Option<Duration>,
+    http: HttpVersions,
+    proxy: Proxy,
+    extra_roots: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HttpVersions {
+    Negotiate,
+    Http1Only,
+    Http2Only,
+}
+
+impl HyperTransport {
+    /// A transport with the default settings: bundled or system roots (per cargo features),
+    /// proxies from the environment, a 10 second connect timeout.
+    ///
+    /// Fails only when no trust roots can be loaded (the `native-roots` feature on a system
+    /// without certificates).
+    pub fn new() -> Result<Self, Error> {
+        Self::builder().build()
+    }
+
+    /// Starts a builder with the default settings.
+    pub fn builder() -> HyperTransportBuilder {
+        HyperTransportBuilder::default()
+    }
+}
+
+impl fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HyperTransport")
+            .field("connect_timeout", &self.summary.connect_timeout)
+            .field("http", &self.summary.http)
+            .field("proxy", &self.summary.proxy)
+            .field("extra_roots", &self.summary.extra_roots)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Transport for HyperTransport {
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Body>, TransportError> {
+        let (mut parts, body) = request.into_parts();
+        match parts.uri.scheme_str() {
+            Some("http" | "https") if parts.uri.host().is_some() => {}
+            _ => {
+                return Err(TransportError::new(
+                    chat_core::TransportErrorKind::Other,
+                    format!(
+                        "request URL must be absolute http:// or https://, got `{}`",
+                        parts.uri
+                    ),
+                ))
+            }
+        }
+        // A forwarding proxy (plain http:// destinations) sees the request itself, so its
+        // credentials go on the request; CONNECT tunnels carry them in the handshake.
+        if parts.uri.scheme_str() == Some("http") {
+            if let Some(proxy) = self.proxies.as_ref().and_then(|m| m.intercept(&parts.uri)) {
+                if let Some(auth) = proxy.basic_auth() {
+                    parts.headers.insert(PROXY_AUTHORIZATION, auth.clone());
+                }
+            }
+        }
+        let authority = authority(&parts.uri);
+        let request = http::Request::from_parts(parts, Full::new(body));
+        let response =
+            self.client.request(request).await.map_err(|e| {
+                crate::error::from_client(e, &authority, self.summary.connect_timeout)
+            })?;
+        let (parts, incoming) = response.into_parts();
+        let body = if hyper::body::Body::is_end_stream(&incoming) {
+            Body::empty()
+        } else {
+            Body::from_stream(IncomingStream::new(incoming))
+        };
+        Ok(http::Response::from_parts(parts, body))
+    }
+}
+
+/// `host:port` of a request URL, for error messages (without any userinfo).
+fn authority(uri: &http::Uri) -> String {
+    let host = uri.host().unwrap_or_default();
+    let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+        Some("http") => 80,
+        _ => 443,
+    });
+    format!("{host}:{port}")
+}
+
+/// Configures a [`HyperTransport`].
+///
+/// ```
+/// use std::time::Duration;
+/// use chat_hyper::{HyperTransport, Proxy};
+///
+/// # fn main() -> Result<(), chat_core::Error> {
+/// let transport = HyperTransport::builder()
+///     .connect_timeout(Duration::from_secs(5))
+///     .pool_max_idle_per_host(8)
+///     .proxy(Proxy::none())
+///     .build()?;
+/// # let _ = transport;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct HyperTransportBuilder {
+    connect_timeout: Option<Duration>,
+    pool_idle_timeout: Option<Duration>,
+    pool_max_idle_per_host: usize,
+    http: HttpVersions,
+    http2_adaptive_window: bool,
+    http2_keep_alive_interval: Option<Duration>,
+    tcp_nodelay: bool,
+    tcp_keepalive: Option<Duration>,
+    built_in_roots: bool,
+    extra_roots: Vec<Certificate>,
+    proxy: Proxy,
+}
+
+impl Default for HyperTransportBuilder {
+    fn default() -> Self {
+        HyperTransportBuilder {
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            pool_idle_timeout: Some(DEFAULT_POOL_IDLE_TIMEOUT),
+            pool_max_idle_per_host: usize::MAX,
+            http: HttpVersions::Negotiate,
+            http2_adaptive_window: false,
+            http2_keep_alive_interval: None,
+            tcp_nodelay: true,
+            tcp_keepalive: Some(Duration::from_secs(60)),
+            built_in_roots: true,
+            extra_roots: Vec::new(),
+            proxy: Proxy::from_env(),
+        }
+    }
+}
+
+impl HyperTransportBuilder {
+    /// Limits the whole connection setup: DNS, TCP connect, proxy tunnel and TLS handshake
+    /// (default 10 s). Exceeding it fails with
+    /// [`TransportErrorKind::Connect`](chat_core::TransportErrorKind::Connect), which the
+    /// client may retry since nothing was sent.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Removes the connect timeout; the client's request timeout still applies.
+    pub fn no_connect_timeout(mut self) -> Self {
+        self.connect_timeout = None;
+        self
+    }
+
+    /// How long an unused connection stays in the pool (default 90 s; `None` keeps it until
+    /// the server closes it).
+    pub fn pool_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.pool_idle_timeout = timeout;
+        self
+    }
+
+    /// The most idle connections kept per host (default unlimited; 0 disables reuse).
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
+        self.pool_max_idle_per_host = max;
+        self
+    }
+
+    /// Speaks only HTTP/1.1, even when a server offers HTTP/2.
+    pub fn http1_only(mut self) -> Self {
+        self.http = HttpVersions::Http1Only;
+        self
+    }
+
+    /// Speaks only HTTP/2: over TLS it is the only protocol offered, and plain `http://` uses
+    /// HTTP/2 with prior knowledge.
+    pub fn http2_only(mut self) -> Self {
+        self.http = HttpVersions::Http2Only;
+        self
+    }
+
+    /// Lets HTTP/2 flow-control windows grow with the measured bandwidth (default off).
+    pub fn http2_adaptive_window(mut self, enabled: bool) -> Self {
+        self.http2_adaptive_window = enabled;
+        self
+    }
+
+    /// Sends HTTP/2 pings at this interval to keep connections through idle-closing middle
+    /// boxes alive, and to detect dead ones (default off).
+    pub fn http2_keep_alive_interval(mut self, interval: Option<Duration>) -> Self {
+        self.http2_keep_alive_interval = interval;
+        self
+    }
+
+    /// Sets `TCP_NODELAY` (default on: requests and stream chunks go out without delay).
+    pub fn tcp_nodelay(mut self, enabled: bool) -> Self {
+        self.tcp_nodelay = enabled;
+        self
+    }
+
+    /// TCP keep-alive probes after this idle time (default 60 s; `None` turns them off).
+    pub fn tcp_keepalive(mut self, idle: Option<Duration>) -> Self {
+        self.tcp_keepalive = idle;
+        self
+    }
+
+    /// Whether to trust the roots chosen by cargo features (default on): Mozilla's bundled
+    /// roots with `webpki-roots`, the system's with `native-roots`, both when both are on.
+    ///
+    /// Turn it off to trust only certificates added with
+    /// [`add_root_certificate`](Self::add_root_certificate).
+    pub fn built_in_roots(mut self, enabled: bool) -> Self {
+        self.built_in_roots = enabled;
+        self
+    }
+
+    /// Trusts an additional root certificate, such as a private gateway's CA.
+    pub fn add_root_certificate(mut self, cert: Certificate) -> Self {
+        self.extra_roots.push(cert);
+        self
+    }
+
+    /// Trusts additional root certificates.
+    pub fn add_root_certificates(mut self, certs: impl IntoIterator<Item = Certificate>) -> Self {
+        self.extra_roots.extend(certs);
+        self
+    }
+
+    /// Chooses the proxy (default [`Proxy::from_env`]).
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
+    /// Builds the transport.
+    ///
+    /// Fails with [`ErrorKind::InvalidConfig`](chat_core::ErrorKind::InvalidConfig) for an
+    /// invalid root certificate or proxy URL, or when no system roots can be loaded.
+    pub fn build(self) -> Result<HyperTransport, Error> {
+        let tls = tls::client_config(self.built_in_roots, &self.extra_roots)?;
+        let proxies = self.proxy.matcher()?.map(Arc::new);
+
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(self.tcp_nodelay);
+        http.set_keepalive(self.tcp_keepalive);
+        http.set_connect_timeout(self.connect_timeout);
+
+        let proxy_connector = ProxyConnector {
+            http,
+            proxies: proxies.clone(),
+        };
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http();
+        let https = match self.http {
+            HttpVersions::Negotiate => https
+                .enable_http1()
+                .enable_http2()
+                .wrap_connector(proxy_connector),
+            HttpVersions::Http1Only => https.enable_http1().wrap_connector(proxy_connector),
+            HttpVersions::Http2Only => https.enable_http2().wrap_connector(proxy_connector),
+        };
+        let connector = ConnectTimeout {
+            inner: https,
+            timeout: self.connect_timeout,
+        };
+
+        let mut client = PooledClient::builder(TokioExecutor::new());
+        client
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .pool_idle_timeout(self.pool_idle_timeout)
+            .pool_max_idle_per_host(self.pool_max_idle_per_host)
+            .http2_only(self.http == HttpVersions::Http2Only)
+            .http2_adaptive_window(self.http2_adaptive_window)
+            .http2_keep_alive_interval(self.http2_keep_alive_interval);
+        let client = client.build(connector);
+
+        Ok(HyperTransport {
+            client,
+            proxies,
+            summary: Arc::new(Summary {
+                connect_timeout: self.connect_timeout,
+                http: self.http,
+                proxy: self.proxy,
+                extra_roots: self.extra_roots.len(),
+            }),
+        })
+    }
+}

@@ -1,0 +1,299 @@
+//! chat-core's `Client` over `HyperTransport` end to end: typed completions and streams over
+//! HTTPS, and how timeouts, broken connections and retries surface.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chat_hyper::chat_core::types::CreateChatCompletionRequest;
+use chat_hyper::chat_core::{Client, Config, ErrorKind, TimeoutKind, TransportErrorKind};
+use http::Response;
+use http_body_util::BodyExt;
+use support::{builder, guard, raw_server, read_head, serve, wait_closed, TestBody, TestCa};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::oneshot;
+
+const COMPLETION: &str = r#"{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#;
+
+fn request() -> CreateChatCompletionRequest {
+    serde_json::from_value(serde_json::json!({
+        "model": "m",
+        "messages": [{"role": "user", "content": "Hi"}]
+    }))
+    .unwrap()
+}
+
+fn config(base_url: String) -> Config {
+    Config::new().base_url(base_url).api_key("sk-test")
+}
+
+fn chunk(content: &str) -> String {
+    format!(
+        "data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\
+         \"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{content}\"}}}}]}}\n\n"
+    )
+}
+
+const FINISH: &str = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+
+#[tokio::test]
+async fn completion_over_https_is_typed() {
+    let ca = TestCa::new("test ca");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let server = serve(
+        Some(ca.acceptor(&["127.0.0.1"], &[b"h2", b"http/1.1"])),
+        move |req: http::Request<hyper::body::Incoming>| {
+            let log = log.clone();
+            async move {
+                let line = format!(
+                    "{} {} {:?} {}",
+                    req.method(),
+                    req.uri().path(),
+                    req.version(),
+                    req.headers()["authorization"].to_str().unwrap()
+                );
+                let body = req.into_body().collect().await.unwrap().to_bytes();
+                log.lock().unwrap().push((line, body));
+                Response::builder()
+                    .header("content-type", "application/json")
+                    .header("x-request-id", "req_abc")
+                    .body(TestBody::full(COMPLETION))
+                    .unwrap()
+            }
+        },
+    )
+    .await;
+    let transport = builder().add_root_certificate(ca.root()).build().unwrap();
+    let client = Client::new(config(server.url("https", "/v1")), transport);
+
+    let response = guard(client.create_chat_completion(&request()))
+        .await
+        .unwrap();
+    assert_eq!(response.first_content(), Some("Hello there"));
+    assert_eq!(response.request_id(), Some("req_abc"));
+    assert_eq!(response.meta().attempts, 1);
+
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        seen[0].0,
+        "POST /v1/chat/completions HTTP/2.0 Bearer sk-test"
+    );
+    let sent: serde_json::Value = serde_json::from_slice(&seen[0].1).unwrap();
+    assert_eq!(sent["messages"][0]["content"], "Hi");
+}
+
+#[tokio::test]
+async fn stream_yields_first_chunk_while_server_holds_the_rest() {
+    let (release_tx, release_rx) = oneshot::channel::<()>();
+    let release_rx = Arc::new(Mutex::new(Some(release_rx)));
+    let server = serve(None, move |_req| {
+        let release = release_rx.lock().unwrap().take();
+        async move {
+            let (tx, body) = TestBody::channel();
+            tokio::spawn(async move {
+                tx.send(Bytes::from(chunk("Hel"))).await.unwrap();
+                release.unwrap().await.unwrap();
+                tx.send(Bytes::from(chunk("lo"))).await.unwrap();
+                tx.send(Bytes::from(FINISH)).await.unwrap();
+            });
+            Response::builder()
+                .header("content-type", "text/event-stream")
+                .body(body)
+                .unwrap()
+        }
+    })
+    .await;
+    let client = Client::new(
+        config(server.url("http", "/v1")),
+        builder().build().unwrap(),
+    );
+
+    let mut stream = guard(client.create_chat_completion_stream(&request()))
+        .await
+        .unwrap();
+    let first = guard(stream.next()).await.unwrap().unwrap();
+    assert_eq!(first.first_content(), Some("Hel"));
+
+    release_tx.send(()).unwrap();
+    let mut rest = String::new();
+    while let Some(chunk) = guard(stream.next()).await {
+        rest.push_str(chunk.unwrap().first_content().unwrap_or_default());
+    }
+    assert_eq!(rest, "lo");
+}
+
+#[tokio::test]
+async fn silent_server_gives_request_timeouts_and_is_retried() {
+    let accepts = Arc::new(AtomicUsize::new(0));
+    let count = accepts.clone();
+    let addr = raw_server(move |mut tcp| {
+        count.fetch_add(1, Ordering::SeqCst);
+        async move {
+            read_head(&mut tcp).await;
+            wait_closed(&mut tcp).await;
+        }
+    })
+    .await;
+    let client = Client::new(
+        config(format!("http://{addr}/v1"))
+            .timeout(Duration::from_millis(200))
+            .max_retries(1),
+        builder().build().unwrap(),
+    );
+
+    let err = guard(client.create_chat_completion(&request()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Timeout(t) if t.kind == TimeoutKind::Request),
+        "{err}"
+    );
+    assert_eq!(err.attempts(), 2, "{err}");
+    // The abandoned first connection is not reused for the retry.
+    assert_eq!(accepts.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn stalled_stream_gives_an_idle_timeout() {
+    let addr = raw_server(|mut tcp| async move {
+        read_head(&mut tcp).await;
+        let first = chunk("Hi");
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+             transfer-encoding: chunked\r\n\r\n{:x}\r\n{first}\r\n",
+            first.len()
+        );
+        let _ = tcp.write_all(head.as_bytes()).await;
+        wait_closed(&mut tcp).await;
+    })
+    .await;
+    let client = Client::new(
+        config(format!("http://{addr}/v1")).stream_idle_timeout(Duration::from_millis(200)),
+        builder().build().unwrap(),
+    );
+
+    let mut stream = guard(client.create_chat_completion_stream(&request()))
+        .await
+        .unwrap();
+    let first = guard(stream.next()).await.unwrap().unwrap();
+    assert_eq!(first.first_content(), Some("Hi"));
+    let err = guard(stream.next()).await.unwrap().unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Timeout(t) if t.kind == TimeoutKind::Idle),
+        "{err}"
+    );
+    assert!(guard(stream.next()).await.is_none());
+}
+
+#[tokio::test]
+async fn connection_closed_mid_stream_is_a_transport_error() {
+    let addr = raw_server(|mut tcp| async move {
+        read_head(&mut tcp).await;
+        let first = chunk("Hi");
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+             transfer-encoding: chunked\r\n\r\n{:x}\r\n{first}\r\n",
+            first.len()
+        );
+        let _ = tcp.write_all(head.as_bytes()).await;
+    })
+    .await;
+    let client = Client::new(
+        config(format!("http://{addr}/v1")),
+        builder().build().unwrap(),
+    );
+
+    let mut stream = guard(client.create_chat_completion_stream(&request()))
+        .await
+        .unwrap();
+    assert_eq!(
+        guard(stream.next()).await.unwrap().unwrap().first_content(),
+        Some("Hi")
+    );
+    let err = guard(stream.next()).await.unwrap().unwrap_err();
+    match err.kind() {
+        ErrorKind::Transport(t) => assert_eq!(t.kind(), TransportErrorKind::Io, "{err}"),
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn connection_dropped_before_the_answer_is_retried() {
+    let accepts = Arc::new(AtomicUsize::new(0));
+    let count = accepts.clone();
+    let addr = raw_server(move |mut tcp| {
+        let n = count.fetch_add(1, Ordering::SeqCst);
+        async move {
+            read_head(&mut tcp).await;
+            if n == 0 {
+                return; // hang up without answering
+            }
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{COMPLETION}",
+                COMPLETION.len()
+            );
+            let _ = tcp.write_all(answer.as_bytes()).await;
+            wait_closed(&mut tcp).await;
+        }
+    })
+    .await;
+    let client = Client::new(
+        config(format!("http://{addr}/v1")).max_retries(2),
+        builder().build().unwrap(),
+    );
+
+    let response = guard(client.create_chat_completion(&request()))
+        .await
+        .unwrap();
+    assert_eq!(response.first_content(), Some("Hello there"));
+    assert_eq!(response.meta().attempts, 2);
+}
+
+#[tokio::test]
+async fn refused_connection_is_retried_then_reported() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let client = Client::new(
+        config(format!("http://{addr}/v1")).max_retries(1),
+        builder().build().unwrap(),
+    );
+
+    let err = guard(client.create_chat_completion(&request()))
+        .await
+        .unwrap_err();
+    match err.kind() {
+        ErrorKind::Transport(t) => assert_eq!(t.kind(), TransportErrorKind::Connect, "{err}"),
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+    assert_eq!(err.attempts(), 2);
+    assert!(!err.to_string().contains("sk-test"));
+}
+
+#[tokio::test]
+async fn tls_failure_is_not_retried() {
+    let ca = TestCa::new("test ca");
+    let server = serve(
+        Some(ca.acceptor(&["127.0.0.1"], &[b"http/1.1"])),
+        |_req| async { Response::new(TestBody::full(COMPLETION)) },
+    )
+    .await;
+    // The test CA is not trusted.
+    let client = Client::new(
+        config(server.url("https", "/v1")).max_retries(2),
+        builder().build().unwrap(),
+    );
+
+    let err = guard(client.create_chat_completion(&request()))
+        .await
+        .unwrap_err();
+    match err.kind() {
+        ErrorKind::Transport(t) => assert_eq!(t.kind(), TransportErrorKind::Tls, "{err}"),
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+    assert_eq!(err.attempts(), 1);
+}
