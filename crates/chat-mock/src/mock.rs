@@ -1,0 +1,541 @@
+//! [`MockTransport`]: scripted answers, recorded requests and the checks on them.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use chat_core::{async_trait, Body, Client, Config, Transport, TransportError};
+use http::header::{HeaderValue, CONTENT_TYPE};
+use http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::response::{Outcome, JSON};
+use crate::{Match, MockResponse, MockStream, RecordedRequest};
+
+/// A [`Transport`] that answers from a script and records every request.
+///
+/// Rules are tried in the order they were added; the first one that matches the request and
+/// has answers left answers it. A rule answers once unless told otherwise
+/// ([`Rule::times`], [`Rule::always`]). A request that no rule answers gets a `500` whose
+/// error message lists the rules and the request (with `x-should-retry: false`, so a client
+/// does not retry it), and is reported by [`verify`](Self::verify).
+///
+/// Clones share the script and the records. When the last clone is dropped (including the
+/// one inside a [`Client`]), the mock checks that every rule was used and
+/// every request matched, and panics if not, unless the thread is already panicking or
+/// [`check_on_drop(false)`](Self::check_on_drop) was called.
+///
+/// ```
+/// use chat_mock::{Match, MockResponse, MockStream, MockTransport};
+/// use serde_json::json;
+///
+/// let mock = MockTransport::new();
+/// mock.on(Match::post("/chat/completions").user_message_contains("weather"))
+///     .respond(MockResponse::tool_call("get_weather", json!({"city": "Paris"})));
+/// mock.on_any()
+///     .respond_stream(MockStream::text("Hello there, world").chunk_words());
+/// mock.push(MockResponse::error(429).retry_after_ms(10)).times(2);
+/// # mock.check_on_drop(false);
+/// ```
+#[derive(Clone)]
+pub struct MockTransport {
+    handle: Arc<Handle>,
+}
+
+/// The user's handles; the last one to go runs the drop check.
+struct Handle {
+    shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    check_on_drop: AtomicBool,
+}
+
+#[derive(Default)]
+struct State {
+    rules: Vec<RuleState>,
+    requests: Vec<RecordedRequest>,
+    unmatched: Vec<RecordedRequest>,
+}
+
+type Respond = Arc<dyn Fn(&RecordedRequest) -> MockResponse + Send + Sync>;
+
+#[derive(Clone)]
+enum Responder {
+    Fixed(Arc<MockResponse>),
+    Dynamic(Respond),
+}
+
+struct RuleState {
+    matcher: Match,
+    responder: Responder,
+    /// How many answers; `None` for any number.
+    limit: Option<usize>,
+    optional: bool,
+    used: usize,
+    name: Option<String>,
+}
+
+impl RuleState {
+    fn has_answers_left(&self) -> bool {
+        match self.limit {
+            Some(n) => self.used < n,
+            None => true,
+        }
+    }
+
+    fn satisfied(&self) -> bool {
+        self.optional
+            || match self.limit {
+                Some(n) => self.used >= n,
+                None => self.used >= 1,
+            }
+    }
+
+    fn describe(&self, index: usize) -> String {
+        let what = match &self.name {
+            Some(n) => format!("{n} ({})", self.matcher),
+            None => self.matcher.to_string(),
+        };
+        let answer = match &self.responder {
+            Responder::Fixed(r) => r.describe(),
+            Responder::Dynamic(_) => "computed answer".into(),
+        };
+        let count = match self.limit {
+            Some(n) => format!("used {} of {n} times", self.used),
+            None => format!("used {} times (any number allowed)", self.used),
+        };
+        let optional = if self.optional { ", optional" } else { "" };
+        format!("#{index} {what} -> {answer}: {count}{optional}")
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Body>, TransportError> {
+        let (recorded, responder) = {
+            let mut st = self.lock();
+            let recorded = RecordedRequest::new(st.requests.len(), &request);
+            st.requests.push(recorded.clone());
+            let found = st
+                .rules
+                .iter_mut()
+                .find(|r| r.has_answers_left() && r.matcher.matches(&recorded));
+            match found {
+                Some(rule) => {
+                    rule.used += 1;
+                    (recorded, Ok(rule.responder.clone()))
+                }
+                None => {
+                    let message = unmatched_message(&st.rules, &recorded);
+                    st.unmatched.push(recorded.clone());
+                    (recorded, Err(message))
+                }
+            }
+        };
+        let outcome = match responder {
+            Err(message) => return Ok(unmatched_response(&recorded, &message)),
+            Ok(Responder::Fixed(r)) => r.render(&recorded),
+            Ok(Responder::Dynamic(f)) => f(&recorded).render(&recorded),
+        };
+        match outcome {
+            Outcome::Hang => std::future::pending().await,
+            Outcome::Ready(delay, result) => {
+                if let Some(d) = delay {
+                    tokio::time::sleep(d).await;
+                }
+                result
+            }
+        }
+    }
+
+    fn verify(&self) -> Result<(), VerifyError> {
+        let st = self.lock();
+        let mut problems = Vec::new();
+        for (i, r) in st.rules.iter().enumerate() {
+            if !r.satisfied() {
+                problems.push(format!("unused rule {}", r.describe(i)));
+            }
+        }
+        for r in &st.unmatched {
+            problems.push(format!(
+                "request #{} matched no rule: {}",
+                r.index(),
+                r.summary()
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(VerifyError { problems })
+        }
+    }
+}
+
+fn unmatched_message(rules: &[RuleState], request: &RecordedRequest) -> String {
+    let mut m = format!(
+        "chat-mock: no rule matched request #{}: {}\n",
+        request.index(),
+        request.summary()
+    );
+    if rules.is_empty() {
+        m.push_str("no rules are scripted");
+    } else {
+        m.push_str("rules, in order:");
+        for (i, r) in rules.iter().enumerate() {
+            let why = if !r.matcher.matches(request) {
+                "does not match"
+            } else {
+                "matches, but has no answers left"
+            };
+            m.push_str(&format!("\n  {} ({why})", r.describe(i)));
+        }
+    }
+    m
+}
+
+fn unmatched_response(request: &RecordedRequest, message: &str) -> http::Response<Body> {
+    let body = json!({
+        "error": {
+            "message": message,
+            "type": "chat_mock_error",
+            "param": null,
+            "code": "unmatched_request",
+        }
+    });
+    let mut resp = http::Response::new(Body::full(body.to_string()));
+    *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+    h.insert("x-should-retry", HeaderValue::from_static("false"));
+    h.insert("x-chat-mock-unmatched", HeaderValue::from_static("true"));
+    if let Ok(id) = HeaderValue::from_str(&format!("req_mock_{}", request.index())) {
+        h.insert("x-request-id", id);
+    }
+    resp
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if std::thread::panicking() || !self.shared.check_on_drop.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Err(e) = self.shared.verify() {
+            panic!(
+                "{e}\n(checked when the last MockTransport was dropped; \
+                 `mock.check_on_drop(false)` turns this off)"
+            );
+        }
+    }
+}
+
+impl Default for MockTransport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MockTransport {
+    /// A mock with no rules.
+    pub fn new() -> Self {
+        MockTransport {
+            handle: Arc::new(Handle {
+                shared: Arc::new(Shared {
+                    state: Mutex::new(State::default()),
+                    check_on_drop: AtomicBool::new(true),
+                }),
+            }),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.handle.shared
+    }
+
+    /// Starts a rule for requests that `matcher` accepts; finish it with
+    /// [`respond`](RuleBuilder::respond) or its siblings.
+    pub fn on(&self, matcher: Match) -> RuleBuilder<'_> {
+        RuleBuilder {
+            mock: self,
+            matcher,
+        }
+    }
+
+    /// Starts a rule for any request.
+    pub fn on_any(&self) -> RuleBuilder<'_> {
+        self.on(Match::any())
+    }
+
+    /// Queues an answer for the next request that earlier rules do not take: a rule for any
+    /// request that answers once. Pushes answer in order, which scripts sequences such as
+    /// `429, 429, 200`.
+    pub fn push(&self, response: impl Into<MockResponse>) -> Rule {
+        self.on_any().respond(response)
+    }
+
+    fn add_rule(&self, matcher: Match, responder: Responder) -> Rule {
+        let mut st = self.shared().lock();
+        st.rules.push(RuleState {
+            matcher,
+            responder,
+            limit: Some(1),
+            optional: false,
+            used: 0,
+            name: None,
+        });
+        Rule {
+            shared: self.shared().clone(),
+            index: st.rules.len() - 1,
+        }
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared().lock().requests.clone()
+    }
+
+    /// How many requests were received.
+    pub fn request_count(&self) -> usize {
+        self.shared().lock().requests.len()
+    }
+
+    /// The request at `index` (from 0).
+    ///
+    /// # Panics
+    ///
+    /// If fewer requests arrived; the message lists those that did.
+    #[track_caller]
+    pub fn request(&self, index: usize) -> RecordedRequest {
+        let requests = self.requests();
+        match requests.get(index) {
+            Some(r) => r.clone(),
+            None => panic!(
+                "chat-mock: no request #{index}; {} arrived{}",
+                requests.len(),
+                list_requests(&requests)
+            ),
+        }
+    }
+
+    /// The last request received, if any.
+    pub fn last_request(&self) -> Option<RecordedRequest> {
+        self.shared().lock().requests.last().cloned()
+    }
+
+    /// The requests that no rule answered.
+    pub fn unmatched_requests(&self) -> Vec<RecordedRequest> {
+        self.shared().lock().unmatched.clone()
+    }
+
+    /// Checks that every rule was used as often as scripted and every request matched a rule.
+    pub fn verify(&self) -> Result<(), VerifyError> {
+        self.shared().verify()
+    }
+
+    /// Panics with the problems [`verify`](Self::verify) finds.
+    #[track_caller]
+    pub fn assert_all_used(&self) {
+        if let Err(e) = self.verify() {
+            panic!("{e}");
+        }
+    }
+
+    /// Panics unless exactly `count` requests arrived.
+    #[track_caller]
+    pub fn assert_request_count(&self, count: usize) {
+        let requests = self.requests();
+        if requests.len() != count {
+            panic!(
+                "chat-mock: expected {count} requests, {} arrived{}",
+                requests.len(),
+                list_requests(&requests)
+            );
+        }
+    }
+
+    /// Panics unless the body of request `index` contains `expected`: every field of it,
+    /// recursively, with an equal value (arrays must match item by item; numbers compare by
+    /// value). The message lists each difference with its JSON pointer.
+    #[track_caller]
+    pub fn assert_request_json(&self, index: usize, expected: Value) {
+        self.request(index).assert_json(&expected);
+    }
+
+    /// Panics unless the body of request `index` equals `expected` exactly (no extra fields).
+    #[track_caller]
+    pub fn assert_request_json_exact(&self, index: usize, expected: Value) {
+        self.request(index).assert_json_exact(&expected);
+    }
+
+    /// The configuration [`client`](Self::client) uses: the defaults of production (timeouts,
+    /// retries) with the placeholder API key `sk-mock`.
+    pub fn client_config() -> Config {
+        Config::new().api_key("sk-mock")
+    }
+
+    /// A ready [`Client`] whose requests go to this mock.
+    pub fn client(&self) -> Client {
+        self.client_with(Self::client_config())
+    }
+
+    /// A [`Client`] with `config` whose requests go to this mock.
+    pub fn client_with(&self, config: Config) -> Client {
+        Client::new(config, self.clone())
+    }
+
+    /// Whether dropping the last handle checks [`verify`](Self::verify) (on by default).
+    pub fn check_on_drop(&self, check: bool) {
+        self.shared().check_on_drop.store(check, Ordering::Relaxed);
+    }
+}
+
+fn list_requests(requests: &[RecordedRequest]) -> String {
+    requests
+        .iter()
+        .map(|r| format!("\n  #{} {}", r.index(), r.summary()))
+        .collect()
+}
+
+#[async_trait]
+impl Transport for MockTransport {
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Body>, TransportError> {
+        self.shared().send(request).await
+    }
+}
+
+impl fmt::Debug for MockTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.shared().lock();
+        f.debug_struct("MockTransport")
+            .field("rules", &st.rules.len())
+            .field("requests", &st.requests.len())
+            .field("unmatched", &st.unmatched.len())
+            .finish()
+    }
+}
+
+/// A rule being built by [`MockTransport::on`]: say what it answers.
+#[derive(Debug)]
+#[must_use = "a rule is only added once it is given an answer"]
+pub struct RuleBuilder<'a> {
+    mock: &'a MockTransport,
+    matcher: Match,
+}
+
+impl RuleBuilder<'_> {
+    /// Answers with `response`.
+    pub fn respond(self, response: impl Into<MockResponse>) -> Rule {
+        self.mock
+            .add_rule(self.matcher, Responder::Fixed(Arc::new(response.into())))
+    }
+
+    /// Answers with an event stream.
+    pub fn respond_stream(self, stream: MockStream) -> Rule {
+        self.respond(stream)
+    }
+
+    /// Answers with what `respond` computes from the request (such as an echo of it).
+    pub fn respond_with(
+        self,
+        respond: impl Fn(&RecordedRequest) -> MockResponse + Send + Sync + 'static,
+    ) -> Rule {
+        self.mock
+            .add_rule(self.matcher, Responder::Dynamic(Arc::new(respond)))
+    }
+}
+
+/// A rule of a [`MockTransport`], already in its script; adjust how often it answers.
+pub struct Rule {
+    shared: Arc<Shared>,
+    index: usize,
+}
+
+impl Rule {
+    fn update(self, f: impl FnOnce(&mut RuleState)) -> Self {
+        if let Some(r) = self.shared.lock().rules.get_mut(self.index) {
+            f(r);
+        }
+        self
+    }
+
+    /// Answers `count` times, then lets later rules answer.
+    pub fn times(self, count: usize) -> Self {
+        self.update(|r| r.limit = Some(count))
+    }
+
+    /// Answers once (the default).
+    pub fn once(self) -> Self {
+        self.times(1)
+    }
+
+    /// Answers every matching request; it must still be used at least once.
+    pub fn always(self) -> Self {
+        self.update(|r| r.limit = None)
+    }
+
+    /// Need not be used: [`MockTransport::verify`] does not report it.
+    pub fn optional(self) -> Self {
+        self.update(|r| r.optional = true)
+    }
+
+    /// A name for the rule in error messages.
+    pub fn named(self, name: &str) -> Self {
+        let name = name.to_owned();
+        self.update(|r| r.name = Some(name))
+    }
+
+    /// How many requests this rule answered so far.
+    pub fn used(&self) -> usize {
+        self.shared
+            .lock()
+            .rules
+            .get(self.index)
+            .map_or(0, |r| r.used)
+    }
+}
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.shared.lock();
+        match st.rules.get(self.index) {
+            Some(r) => write!(f, "Rule({})", r.describe(self.index)),
+            None => write!(f, "Rule(#{})", self.index),
+        }
+    }
+}
+
+/// What [`MockTransport::verify`] found wrong: unused rules and unmatched requests.
+#[derive(Debug, Clone)]
+pub struct VerifyError {
+    problems: Vec<String>,
+}
+
+impl VerifyError {
+    /// Each problem, one line each.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "chat-mock: {} problem(s):", self.problems.len())?;
+        for p in &self.problems {
+            write!(f, "\n  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for VerifyError {}

@@ -1,0 +1,331 @@
+//! What the app sent: [`RecordedRequest`], with secrets redacted.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use chat_core::types::CreateChatCompletionRequest;
+use http::{HeaderMap, HeaderValue, Method, Uri};
+use serde_json::Value;
+
+/// The value that replaces secret header values in recordings and `Debug` output.
+pub const REDACTED: &str = "[redacted]";
+
+/// One request the app sent through a mock, kept for assertions.
+///
+/// Cheap to clone. Headers that carry secrets (`authorization`, `api-key`, and any header whose
+/// name contains `key`, `token`, `secret` or `cookie`) read as `"[redacted]"`; use
+/// [`header_matches`](Self::header_matches) to check their real value without exposing it.
+#[derive(Clone)]
+pub struct RecordedRequest {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    index: usize,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw_headers: HeaderMap,
+    body: Bytes,
+    json: Option<Value>,
+    typed: OnceLock<Result<CreateChatCompletionRequest, String>>,
+}
+
+impl RecordedRequest {
+    pub(crate) fn new(index: usize, request: &http::Request<Bytes>) -> Self {
+        let body = request.body().clone();
+        let json = serde_json::from_slice(&body).ok();
+        RecordedRequest {
+            inner: Arc::new(Inner {
+                index,
+                method: request.method().clone(),
+                uri: request.uri().clone(),
+                headers: redact_headers(request.headers()),
+                raw_headers: request.headers().clone(),
+                body,
+                json,
+                typed: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// The position of this request among all requests the mock received, from 0.
+    pub fn index(&self) -> usize {
+        self.inner.index
+    }
+
+    /// The HTTP method.
+    pub fn method(&self) -> &Method {
+        &self.inner.method
+    }
+
+    /// The full URI, such as `https://api.openai.com/v1/chat/completions`.
+    pub fn uri(&self) -> &Uri {
+        &self.inner.uri
+    }
+
+    /// The path of the URI, such as `/v1/chat/completions`.
+    pub fn path(&self) -> &str {
+        self.inner.uri.path()
+    }
+
+    /// The headers, with secret values replaced by `"[redacted]"`.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.inner.headers
+    }
+
+    /// One header as text (secret values read as `"[redacted]"`).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.inner.headers.get(name)?.to_str().ok()
+    }
+
+    /// Whether the real (unredacted) value of header `name` equals `value`.
+    pub fn header_matches(&self, name: &str, value: &str) -> bool {
+        self.inner
+            .raw_headers
+            .get_all(name)
+            .iter()
+            .any(|v| v.as_bytes() == value.as_bytes())
+    }
+
+    /// The body bytes exactly as sent.
+    pub fn body(&self) -> &Bytes {
+        &self.inner.body
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.inner.body).into_owned()
+    }
+
+    /// The body parsed as JSON, or `None` if it is not JSON.
+    pub fn json(&self) -> Option<&Value> {
+        self.inner.json.as_ref()
+    }
+
+    /// The value at a JSON pointer (such as `/messages/0/content`) in the body.
+    pub fn pointer(&self, pointer: &str) -> Option<&Value> {
+        self.json()?.pointer(pointer)
+    }
+
+    /// The body parsed as a typed chat completion request (parsed on first use, then kept).
+    pub fn try_chat_request(&self) -> Result<&CreateChatCompletionRequest, &str> {
+        self.inner
+            .typed
+            .get_or_init(|| serde_json::from_slice(&self.inner.body).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| e.as_str())
+    }
+
+    /// The body as a typed chat completion request.
+    ///
+    /// # Panics
+    ///
+    /// If the body is not a valid chat completion request (this is a test assertion).
+    #[track_caller]
+    pub fn chat_request(&self) -> &CreateChatCompletionRequest {
+        match self.try_chat_request() {
+            Ok(r) => r,
+            Err(e) => panic!(
+                "request #{} is not a chat completion request: {e}\n  body: {}",
+                self.index(),
+                snippet(&self.body_text(), 300)
+            ),
+        }
+    }
+
+    /// The `model` field of the body.
+    pub fn model(&self) -> Option<&str> {
+        self.pointer("/model")?.as_str()
+    }
+
+    /// Whether the body asks for a streamed answer (`"stream": true`).
+    pub fn is_stream(&self) -> bool {
+        self.pointer("/stream").and_then(Value::as_bool) == Some(true)
+    }
+
+    /// The text of every message of the body, in order, as `(role, text)`.
+    ///
+    /// The text of a message whose content is an array of parts is the text of its text parts,
+    /// joined with newlines.
+    pub fn message_texts(&self) -> Vec<(String, String)> {
+        let Some(messages) = self.pointer("/messages").and_then(Value::as_array) else {
+            return Vec::new();
+        };
+        messages
+            .iter()
+            .map(|m| {
+                let role = m.get("role").and_then(Value::as_str).unwrap_or("");
+                (role.to_owned(), content_text(m.get("content")))
+            })
+            .collect()
+    }
+
+    /// The text of the last message with role `user`.
+    pub fn last_user_message(&self) -> Option<String> {
+        self.message_texts()
+            .into_iter()
+            .rev()
+            .find(|(role, _)| role == "user")
+            .map(|(_, text)| text)
+    }
+
+    /// Panics unless the body contains `expected`: every field of it, recursively, with an
+    /// equal value (arrays must match item by item; numbers compare by value).
+    #[track_caller]
+    pub fn assert_json(&self, expected: &Value) {
+        self.assert_json_with(expected, crate::json::Strictness::Subset);
+    }
+
+    /// Panics unless the body equals `expected` (no extra fields; numbers compare by value).
+    #[track_caller]
+    pub fn assert_json_exact(&self, expected: &Value) {
+        self.assert_json_with(expected, crate::json::Strictness::Exact);
+    }
+
+    #[track_caller]
+    fn assert_json_with(&self, expected: &Value, strictness: crate::json::Strictness) {
+        let Some(actual) = self.json() else {
+            panic!(
+                "chat-mock: the body of request #{} is not JSON: {}",
+                self.index(),
+                snippet(&self.body_text(), 300)
+            );
+        };
+        let diffs = crate::json::differences(expected, actual, strictness, 20);
+        if !diffs.is_empty() {
+            let how = match strictness {
+                crate::json::Strictness::Subset => "does not contain",
+                crate::json::Strictness::Exact => "does not equal",
+            };
+            panic!(
+                "chat-mock: the body of request #{} {how} the expected JSON:\n  {}\n  body: {}",
+                self.index(),
+                diffs.join("\n  "),
+                snippet(&self.body_text(), 500)
+            );
+        }
+    }
+
+    /// A one-line description: method, path and the start of the body.
+    pub fn summary(&self) -> String {
+        let body = self.body_text();
+        if body.is_empty() {
+            format!("{} {}", self.method(), self.path())
+        } else {
+            format!("{} {} {}", self.method(), self.path(), snippet(&body, 200))
+        }
+    }
+}
+
+fn content_text(content: Option<&Value>) -> String {
+    match content {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| match p {
+                Value::String(s) => Some(s.as_str()),
+                _ => p.get("text").and_then(Value::as_str),
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+impl fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordedRequest")
+            .field("index", &self.inner.index)
+            .field("method", &self.inner.method)
+            .field("uri", &redact_uri(&self.inner.uri))
+            .field("headers", &self.inner.headers)
+            .field("body", &snippet(&self.body_text(), 200))
+            .finish()
+    }
+}
+
+/// Whether a header of this name carries a secret and must not be shown.
+pub(crate) fn is_secret_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "authorization"
+        || n == "proxy-authorization"
+        || n.contains("key")
+        || n.contains("token")
+        || n.contains("secret")
+        || n.contains("cookie")
+}
+
+/// A copy of `headers` with secret values replaced.
+pub(crate) fn redact_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        if is_secret_header(name.as_str()) {
+            out.append(name.clone(), HeaderValue::from_static(REDACTED));
+        } else {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// The URI as text with secret query parameters (named like a key or token) replaced.
+pub(crate) fn redact_uri(uri: &Uri) -> String {
+    let text = uri.to_string();
+    let Some((base, query)) = text.split_once('?') else {
+        return text;
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if is_secret_header(k) => format!("{k}={REDACTED}"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
+}
+
+/// The start of `s`, at most `max` bytes (cut at a character boundary), marked when cut.
+pub(crate) fn snippet(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_but_can_be_checked() {
+        let req = http::Request::builder()
+            .method("POST")
+            .uri("https://x.test/v1/chat/completions?api_key=sk-1&a=b")
+            .header("authorization", "Bearer sk-secret")
+            .header("api-key", "sk-azure")
+            .header("x-goog-api-key", "k")
+            .header("x-auth-token", "t")
+            .header("content-type", "application/json")
+            .body(Bytes::from_static(
+                br#"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}]}"#,
+            ))
+            .unwrap();
+        let r = RecordedRequest::new(0, &req);
+        assert_eq!(r.header("authorization"), Some(REDACTED));
+        assert_eq!(r.header("api-key"), Some(REDACTED));
+        assert_eq!(r.header("x-goog-api-key"), Some(REDACTED));
+        assert_eq!(r.header("x-auth-token"), Some(REDACTED));
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert!(r.header_matches("authorization", "Bearer sk-secret"));
+        let debug = format!("{r:?}");
+        assert!(!debug.contains("sk-"), "{debug}");
+        assert_eq!(r.last_user_message().as_deref(), Some("hi"));
+        assert_eq!(r.model(), Some("m"));
+    }
+}

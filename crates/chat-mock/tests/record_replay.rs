@@ -1,0 +1,166 @@
+//! Record/replay: `RecordingTransport` saves exchanges (chunk boundaries, errors, redacted
+//! secrets) to a cassette file and `ReplayTransport` serves them back in order or by request.
+
+mod support;
+
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use chat_core::{TransportError, TransportErrorKind};
+use chat_mock::{
+    Cassette, MockResponse, MockStream, MockTransport, RecordingTransport, ReplayOrder,
+    ReplayTransport,
+};
+use support::*;
+
+fn cassette_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("chat-mock-{name}.json"))
+}
+
+/// What a client sees of one exchange: status, content type, chunks, error kind.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    status: Option<u16>,
+    content_type: Option<String>,
+    request_id: Option<String>,
+    chunks: Vec<Bytes>,
+    error: Option<TransportErrorKind>,
+}
+
+async fn see(t: &dyn chat_core::Transport, req: http::Request<Bytes>) -> Seen {
+    match t.send(req).await {
+        Err(e) => Seen {
+            status: None,
+            content_type: None,
+            request_id: None,
+            chunks: Vec::new(),
+            error: Some(e.kind()),
+        },
+        Ok(resp) => {
+            let header = |n: &str| {
+                resp.headers()
+                    .get(n)
+                    .map(|v| v.to_str().unwrap().to_owned())
+            };
+            let status = Some(resp.status().as_u16());
+            let content_type = header("content-type");
+            let request_id = header("x-request-id");
+            let (chunks, err) = chunks(resp.into_body()).await;
+            Seen {
+                status,
+                content_type,
+                request_id,
+                chunks,
+                error: err.as_ref().map(TransportError::kind),
+            }
+        }
+    }
+}
+
+fn script() -> MockTransport {
+    let upstream = MockTransport::new();
+    upstream.push(MockResponse::text("recorded answer").request_id("req_upstream_1"));
+    upstream.push(MockStream::text("streamed and recorded").split_bytes(7));
+    upstream.push(MockResponse::error(429).retry_after(1));
+    upstream.push(MockResponse::connect_refused());
+    upstream.push(MockStream::text("one two three").disconnect_after(2));
+    upstream
+}
+
+fn requests() -> Vec<http::Request<Bytes>> {
+    vec![
+        ask("gpt-4o", "first"),
+        ask_stream("gpt-4o", "second"),
+        ask("gpt-4o", "third"),
+        ask("gpt-4o", "fourth"),
+        ask_stream("gpt-4o", "fifth"),
+    ]
+}
+
+#[tokio::test]
+async fn recorded_exchanges_replay_identically_from_a_file() {
+    let upstream = script();
+    let recording = RecordingTransport::new(upstream.clone());
+    let mut live = Vec::new();
+    for req in requests() {
+        live.push(see(&recording, req).await);
+    }
+    upstream.assert_all_used();
+    let path = cassette_path("roundtrip");
+    recording.save(&path).unwrap();
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !text.contains("sk-test-secret"),
+        "the key must not be saved"
+    );
+    assert!(text.contains("\"authorization\": \"[redacted]\""), "{text}");
+    let cassette = recording.cassette();
+    assert_eq!(cassette.interactions.len(), 5);
+    assert!(cassette.interactions.iter().all(|i| i.complete));
+    assert_eq!(Cassette::load(&path).unwrap(), cassette);
+
+    let replay = ReplayTransport::from_file(&path, ReplayOrder::InOrder).unwrap();
+    let mut replayed = Vec::new();
+    for req in requests() {
+        replayed.push(see(&replay, req).await);
+    }
+    assert_eq!(replayed, live);
+    // Chunk boundaries survive: the stream was cut into 7-byte pieces.
+    assert!(live[1].chunks.len() > 3 && live[1].chunks.iter().all(|c| c.len() <= 7));
+    assert_eq!(
+        live[1].content_type.as_deref(),
+        Some("text/event-stream; charset=utf-8")
+    );
+    assert_eq!(live[0].request_id.as_deref(), Some("req_upstream_1"));
+    assert_eq!(live[3].error, Some(TransportErrorKind::Connect));
+    assert_eq!(
+        (live[4].chunks.len(), live[4].error),
+        (2, Some(TransportErrorKind::Io))
+    );
+    replay.mock().assert_all_used();
+    assert_eq!(
+        replay.mock().request(2).last_user_message().as_deref(),
+        Some("third")
+    );
+}
+
+#[tokio::test]
+async fn matching_replay_serves_by_method_path_and_body() {
+    let upstream = MockTransport::new();
+    upstream.push(MockResponse::text("for a"));
+    upstream.push(MockResponse::text("for b"));
+    let recording = RecordingTransport::new(upstream);
+    see(&recording, ask("m", "a")).await;
+    see(&recording, ask("m", "b")).await;
+    let replay = ReplayTransport::new(&recording.cassette(), ReplayOrder::MatchRequests);
+
+    let c = completion(&replay, ask("m", "b")).await;
+    assert_eq!(c.first_content(), Some("for b"));
+    let c = completion(&replay, ask("m", "a")).await;
+    assert_eq!(c.first_content(), Some("for a"));
+    // A request that was never recorded gets the mock's unmatched answer.
+    let (parts, _) = send_full(&replay, ask("m", "c")).await;
+    assert_eq!(parts.status, 500);
+    let err = replay.mock().verify().unwrap_err();
+    assert!(
+        err.to_string().contains("request #2 matched no rule"),
+        "{err}"
+    );
+    replay.mock().check_on_drop(false);
+}
+
+#[test]
+fn a_missing_or_broken_cassette_is_an_error_not_a_panic() {
+    let err = ReplayTransport::from_file(cassette_path("does-not-exist"), ReplayOrder::InOrder)
+        .unwrap_err();
+    assert!(err.to_string().starts_with("cannot read cassette"), "{err}");
+    let path = cassette_path("broken");
+    std::fs::write(&path, "{\"chat_mock_cassette\": 1, \"interactions\": [{}]}").unwrap();
+    let err = Cassette::load(&path).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("interactions[0].request is missing"),
+        "{err}"
+    );
+}

@@ -1,0 +1,283 @@
+//! Scripting a `MockTransport`: matching rules, order, repeat counts and the typed completion
+//! builders, at the transport level.
+
+mod support;
+
+use chat_core::types::{CreateChatCompletionResponse, FinishReason};
+use chat_mock::{Match, MockCompletion, MockResponse, MockStream, MockTransport};
+use serde_json::json;
+use support::*;
+
+#[tokio::test]
+async fn rules_match_on_path_model_message_and_pointer() {
+    let mock = MockTransport::new();
+    mock.on(Match::post("/chat/completions").user_message_contains("weather"))
+        .respond(MockResponse::text("weather rule"))
+        .always();
+    mock.on(Match::chat().model("gpt-4o-mini"))
+        .respond(MockResponse::text("model rule"))
+        .always();
+    mock.on(Match::chat().json_pointer("/temperature", json!(0.5)))
+        .respond(MockResponse::text("pointer rule"))
+        .always();
+    mock.on(Match::chat().body_json(json!({"metadata": {"team": "a"}})))
+        .respond(MockResponse::text("subset rule"))
+        .always();
+    mock.on(Match::get("/models"))
+        .respond(MockResponse::json(200, json!({"data": []})))
+        .optional();
+
+    let c = completion(&mock, ask("gpt-4o", "what is the weather?")).await;
+    assert_eq!(c.first_content(), Some("weather rule"));
+    let c = completion(&mock, ask("gpt-4o-mini", "hi")).await;
+    assert_eq!(c.first_content(), Some("model rule"));
+    let body = json!({"model": "m", "temperature": 0.5, "messages": []});
+    let c = completion(&mock, chat_request(body)).await;
+    assert_eq!(c.first_content(), Some("pointer rule"));
+    let body = json!({"model": "m", "metadata": {"team": "a", "x": "y"}, "messages": []});
+    let c = completion(&mock, chat_request(body)).await;
+    assert_eq!(c.first_content(), Some("subset rule"));
+    // Text parts of array content count for message matching.
+    let body = json!({"model": "m", "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "weather in Paris"}]}
+    ]});
+    let c = completion(&mock, chat_request(body)).await;
+    assert_eq!(c.first_content(), Some("weather rule"));
+    mock.assert_all_used();
+}
+
+#[tokio::test]
+async fn header_stream_count_and_custom_conditions() {
+    let mock = MockTransport::new();
+    mock.on(Match::chat().header("authorization", "Bearer sk-other"))
+        .respond(MockResponse::text("other key"))
+        .optional();
+    mock.on(Match::chat()
+        .stream(false)
+        .message_count(1)
+        .when("model starts with o", |r| {
+            r.model().is_some_and(|m| m.starts_with('o'))
+        }))
+    .respond(MockResponse::text("custom"));
+    mock.push(MockResponse::text("fallback"));
+    assert_eq!(
+        completion(&mock, ask("o3", "x")).await.first_content(),
+        Some("custom")
+    );
+    assert_eq!(
+        completion(&mock, ask("o3", "x")).await.first_content(),
+        Some("fallback")
+    );
+    mock.assert_all_used();
+}
+
+#[tokio::test]
+async fn pushes_answer_in_order_and_times_repeats() {
+    let mock = MockTransport::new();
+    mock.push(MockResponse::error(429).retry_after_ms(10))
+        .times(2);
+    mock.push(MockResponse::text("finally"));
+    for _ in 0..2 {
+        let (parts, body) = send_full(&mock, ask("m", "hi")).await;
+        assert_eq!(parts.status, 429);
+        assert_eq!(parts.headers["retry-after-ms"], "10");
+        let v: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
+        assert_eq!(v["error"]["code"], "rate_limit_exceeded");
+        assert_eq!(v["error"]["type"], "requests");
+    }
+    let c = completion(&mock, ask("m", "hi")).await;
+    assert_eq!(c.first_content(), Some("finally"));
+    mock.assert_request_count(3);
+    mock.assert_all_used();
+}
+
+#[tokio::test]
+async fn rules_take_turns_by_match_then_order() {
+    let mock = MockTransport::new();
+    let first = mock
+        .on(Match::chat().user_message_contains("a"))
+        .respond(MockResponse::text("a1"));
+    mock.on(Match::chat().user_message_contains("a"))
+        .respond(MockResponse::text("a2"));
+    mock.on_any()
+        .respond(MockResponse::text("anything"))
+        .named("catch-all")
+        .always();
+    assert_eq!(
+        completion(&mock, ask("m", "b")).await.first_content(),
+        Some("anything")
+    );
+    assert_eq!(
+        completion(&mock, ask("m", "a")).await.first_content(),
+        Some("a1")
+    );
+    assert_eq!(first.used(), 1);
+    assert_eq!(
+        completion(&mock, ask("m", "a")).await.first_content(),
+        Some("a2")
+    );
+    assert_eq!(
+        completion(&mock, ask("m", "a")).await.first_content(),
+        Some("anything")
+    );
+    mock.assert_all_used();
+}
+
+#[tokio::test]
+async fn respond_with_computes_the_answer_from_the_request() {
+    let mock = MockTransport::new();
+    mock.on_any()
+        .respond_with(|r| {
+            MockResponse::text(format!(
+                "echo: {}",
+                r.last_user_message().unwrap_or_default()
+            ))
+            .into()
+        })
+        .always();
+    let c = completion(&mock, ask("m", "ping")).await;
+    assert_eq!(c.first_content(), Some("echo: ping"));
+}
+
+#[tokio::test]
+async fn completion_builders_produce_valid_typed_responses() {
+    let mock = MockTransport::new();
+    mock.push(
+        MockResponse::tool_call("get_weather", json!({"city": "Paris"}))
+            .and_tool_call("get_time", json!({"tz": "CET"}))
+            .usage(12, 8),
+    );
+    mock.push(MockResponse::refusal("I can't help with that."));
+    mock.push(
+        MockCompletion::texts(["one", "two"])
+            .model("served-model")
+            .id("chatcmpl-x"),
+    );
+    mock.push(MockResponse::text("cut").finish_reason(FinishReason::Length));
+    mock.push(MockResponse::completion(
+        CreateChatCompletionResponse::default(),
+    ));
+
+    let c = completion(&mock, ask("gpt-4o", "weather?")).await;
+    assert_eq!(c.model, "gpt-4o", "the request's model is echoed");
+    assert_eq!(c.object, "chat.completion");
+    assert_eq!(c.id, "chatcmpl-mock-0");
+    assert_eq!(c.finish_reason(), Some(&FinishReason::ToolCalls));
+    let calls = c.tool_calls();
+    assert_eq!(calls.len(), 2);
+    let f = calls[0].as_function().unwrap();
+    assert_eq!(f.id, "call_mock_0");
+    assert_eq!(f.function.name, "get_weather");
+    assert_eq!(
+        f.function.parse_arguments::<serde_json::Value>().unwrap(),
+        json!({"city": "Paris"})
+    );
+    assert_eq!(calls[1].id(), Some("call_mock_1"));
+    let usage = c.usage.unwrap();
+    assert_eq!(
+        (
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.total_tokens
+        ),
+        (12, 8, 20)
+    );
+
+    let c = completion(&mock, ask("m", "bad")).await;
+    assert_eq!(c.first_refusal(), Some("I can't help with that."));
+    assert_eq!(c.first_content(), None);
+
+    let c = completion(&mock, ask("m", "two please")).await;
+    assert_eq!(c.choices.len(), 2);
+    assert_eq!(c.choices[1].index, 1);
+    assert_eq!(c.choices[1].message.content.as_deref(), Some("two"));
+    assert_eq!(
+        (c.model.as_str(), c.id.as_str()),
+        ("served-model", "chatcmpl-x")
+    );
+
+    let c = completion(&mock, ask("m", "long")).await;
+    assert_eq!(c.finish_reason(), Some(&FinishReason::Length));
+
+    let c = completion(&mock, ask("m", "typed")).await;
+    assert_eq!(c.id, "chatcmpl-mock-4");
+    assert!(c.choices.is_empty());
+    mock.assert_all_used();
+}
+
+#[tokio::test]
+async fn responses_carry_request_id_content_type_and_custom_headers() {
+    let mock = MockTransport::new();
+    mock.push(MockResponse::text("a"));
+    mock.push(
+        MockResponse::text("b")
+            .request_id("req_custom")
+            .header("openai-processing-ms", "7")
+            .status(201),
+    );
+    let (parts, _) = send_full(&mock, ask("m", "x")).await;
+    assert_eq!(parts.headers["x-request-id"], "req_mock_0");
+    assert_eq!(parts.headers["content-type"], "application/json");
+    let (parts, _) = send_full(&mock, ask("m", "x")).await;
+    assert_eq!(parts.status, 201);
+    assert_eq!(parts.headers["x-request-id"], "req_custom");
+    assert_eq!(parts.headers["openai-processing-ms"], "7");
+}
+
+#[tokio::test]
+async fn a_completion_answers_a_streaming_request_as_a_stream() {
+    let mock = MockTransport::new();
+    mock.push(MockResponse::tool_call("lookup", json!({"q": 1})).usage(3, 4));
+    let resp = mock.send(ask_stream("gpt-4o", "hi")).await.unwrap();
+    assert_eq!(
+        resp.headers()["content-type"],
+        "text/event-stream; charset=utf-8"
+    );
+    let text = resp.into_body().collect(1 << 20).await.unwrap();
+    let text = std::str::from_utf8(&text).unwrap();
+    assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+    let chunks = stream_chunks(text);
+    let call = chunks
+        .iter()
+        .find_map(|c| c.choices.first()?.delta.tool_calls.clone())
+        .unwrap();
+    assert_eq!(
+        call[0].function.as_ref().unwrap().name.as_deref(),
+        Some("lookup")
+    );
+    assert_eq!(
+        chunks.last().unwrap().usage.as_ref().unwrap().total_tokens,
+        7
+    );
+    assert_eq!(chunks[0].model, "gpt-4o");
+}
+
+#[tokio::test]
+async fn raw_responses_send_any_status_headers_and_chunks() {
+    let mock = MockTransport::new();
+    mock.push(
+        MockResponse::raw(418)
+            .header("x-teapot", "yes")
+            .chunks(["ab", "cd"]),
+    );
+    let resp = mock.send(ask("m", "x")).await.unwrap();
+    assert_eq!(resp.status(), 418);
+    assert_eq!(resp.headers()["x-teapot"], "yes");
+    assert!(resp.headers().get("content-type").is_none());
+    let (chunks, err) = chunks(resp.into_body()).await;
+    assert!(err.is_none());
+    assert_eq!(chunks, vec!["ab", "cd"]);
+}
+
+#[tokio::test]
+async fn streams_convert_into_responses_for_push() {
+    let mock = MockTransport::new();
+    mock.push(MockStream::text("hi"));
+    mock.push(MockResponse::stream(MockStream::text("again")));
+    for expected in ["hi", "again"] {
+        let resp = mock.send(ask_stream("m", "x")).await.unwrap();
+        let body = resp.into_body().collect(1 << 20).await.unwrap();
+        let chunks = stream_chunks(std::str::from_utf8(&body).unwrap());
+        assert_eq!(joined_content(&chunks), expected);
+    }
+}

@@ -1,0 +1,207 @@
+//! The loopback `MockServer` (feature `server`) driven over real HTTP/1.1 with a hyper client:
+//! plain and streamed answers, errors, faults, recording and shutdown.
+#![cfg(feature = "server")]
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use chat_core::types::CreateChatCompletionResponse;
+use chat_mock::{Match, MockResponse, MockServer, MockStream, MockTransport, REDACTED};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use serde_json::json;
+use tokio::net::TcpStream;
+
+/// Sends one request over a new connection.
+async fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> hyper::Response<Incoming> {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = hyper::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr.to_string())
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer sk-server-secret")
+        .body(body.to_string())
+        .unwrap();
+    sender.send_request(req).await.unwrap()
+}
+
+/// Reads the frames of a body as they arrive, until the end or an error.
+async fn frames(mut body: Incoming) -> (Vec<Bytes>, bool) {
+    let mut out = Vec::new();
+    while let Some(frame) =
+        std::future::poll_fn(|cx| hyper::body::Body::poll_frame(std::pin::Pin::new(&mut body), cx))
+            .await
+    {
+        match frame {
+            Ok(f) => {
+                if let Ok(d) = f.into_data() {
+                    out.push(d);
+                }
+            }
+            Err(_) => return (out, true),
+        }
+    }
+    (out, false)
+}
+
+fn chat(stream: bool, text: &str) -> serde_json::Value {
+    json!({"model": "gpt-4o", "stream": stream, "messages": [{"role": "user", "content": text}]})
+}
+
+#[tokio::test]
+async fn plain_completion_over_http() {
+    let mock = MockTransport::new();
+    mock.on(Match::post("/chat/completions").user_message_contains("hi"))
+        .respond(MockResponse::text("Hello over HTTP").usage(5, 3));
+    let server = MockServer::start(mock.clone()).await;
+    assert!(server.base_url().starts_with("http://127.0.0.1:"));
+    assert!(server.base_url().ends_with("/v1"));
+
+    let resp = send(
+        server.addr(),
+        "POST",
+        "/v1/chat/completions",
+        chat(false, "hi"),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    assert_eq!(resp.headers()["x-request-id"], "req_mock_0");
+    let len: usize = resp.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (chunks, broken) = frames(resp.into_body()).await;
+    assert!(!broken);
+    let body = chunks.concat();
+    assert_eq!(body.len(), len);
+    let c: CreateChatCompletionResponse = serde_json::from_slice(&body).unwrap();
+    assert_eq!(c.first_content(), Some("Hello over HTTP"));
+    assert_eq!(c.usage.unwrap().total_tokens, 8);
+
+    let r = mock.request(0);
+    assert_eq!(r.path(), "/v1/chat/completions");
+    assert_eq!(r.header("authorization"), Some(REDACTED));
+    assert!(r.header_matches("authorization", "Bearer sk-server-secret"));
+    mock.assert_request_json(0, json!({"model": "gpt-4o"}));
+    mock.assert_all_used();
+}
+
+#[tokio::test]
+async fn streamed_completion_over_http_uses_sse_and_chunked_transfer() {
+    let mock = MockTransport::new();
+    mock.on(Match::chat().stream(true))
+        .respond_stream(MockStream::text("Hello there, world").usage(4, 3));
+    let server = MockServer::start(mock.clone()).await;
+    let resp = send(
+        server.addr(),
+        "POST",
+        "/v1/chat/completions",
+        chat(true, "hi"),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-type"],
+        "text/event-stream; charset=utf-8"
+    );
+    assert_eq!(resp.headers()["transfer-encoding"], "chunked");
+    assert!(resp.headers().get("content-length").is_none());
+    let (chunks, broken) = frames(resp.into_body()).await;
+    assert!(!broken);
+    let text = String::from_utf8(chunks.concat().to_vec()).unwrap();
+    let data: Vec<&str> = text
+        .split("\n\n")
+        .filter_map(|e| e.strip_prefix("data: "))
+        .collect();
+    assert_eq!(data.last(), Some(&"[DONE]"));
+    let content: String = data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str::<serde_json::Value>(d).unwrap())
+        .filter_map(|v| {
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(content, "Hello there, world");
+    assert!(text.contains("\"total_tokens\":7"), "{text}");
+    mock.assert_all_used();
+}
+
+#[tokio::test]
+async fn errors_and_unmatched_requests_over_http() {
+    let mock = MockTransport::new();
+    mock.push(MockResponse::error(429).retry_after(3));
+    let server = MockServer::start(mock.clone()).await;
+    let resp = send(
+        server.addr(),
+        "POST",
+        "/v1/chat/completions",
+        chat(false, "x"),
+    )
+    .await;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "3");
+    let resp = send(server.addr(), "GET", "/v1/models", json!(null)).await;
+    assert_eq!(resp.status(), 500);
+    assert_eq!(resp.headers()["x-should-retry"], "false");
+    let (chunks, _) = frames(resp.into_body()).await;
+    let v: serde_json::Value = serde_json::from_slice(&chunks.concat()).unwrap();
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("no rule matched request #1: GET /v1/models"),
+        "{message}"
+    );
+    mock.check_on_drop(false);
+}
+
+#[tokio::test]
+async fn a_disconnect_mid_stream_breaks_the_http_body() {
+    let mock = MockTransport::new();
+    mock.push(MockStream::text("one two three").disconnect_after(2));
+    let server = MockServer::start(mock.clone()).await;
+    let resp = send(
+        server.addr(),
+        "POST",
+        "/v1/chat/completions",
+        chat(true, "x"),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let (chunks, broken) = frames(resp.into_body()).await;
+    assert!(broken, "the body must end with an error, not cleanly");
+    let text = String::from_utf8(chunks.concat().to_vec()).unwrap();
+    assert!(text.contains("\"content\":\"one\""), "{text}");
+    assert!(!text.contains("[DONE]"));
+}
+
+#[tokio::test]
+async fn the_server_stops_when_dropped() {
+    let mock = MockTransport::new();
+    mock.check_on_drop(false);
+    let server = MockServer::start(mock).await;
+    let addr = server.addr();
+    drop(server);
+    // The listener closes once the aborted accept loop is dropped.
+    let mut refused = false;
+    for _ in 0..100 {
+        if TcpStream::connect(addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(refused, "the port still accepts connections");
+}
