@@ -27,7 +27,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("/chat/completions/{completion_id}/messages", "get"),
 ];
 
-/// The named roots: (name, path, method, where in the operation: "body" or "<status> <media type>").
+/// The named roots: (name, path, method, where in the operation: `"body"` or `"<status> <media type>"`).
 const ROOTS: &[(&str, &str, &str, &str)] = &[
     ("request", "/chat/completions", "post", "body"),
     (

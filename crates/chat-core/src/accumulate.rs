@@ -61,14 +61,14 @@ use serde_json::Value;
 /// }
 /// let response = acc.finish();
 /// assert_eq!(response.first_content(), Some("Hello"));
-/// assert_eq!(response.object, "chat.completion");
+/// assert_eq!(response.object.as_deref(), Some("chat.completion"));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ChatCompletionAccumulator {
-    id: String,
+    id: Option<String>,
     model: String,
-    created: i64,
+    created: Option<i64>,
     service_tier: Option<ServiceTier>,
     system_fingerprint: Option<String>,
     usage: Option<CompletionUsage>,
@@ -164,7 +164,7 @@ impl ChatCompletionAccumulator {
             metadata: None,
             service_tier: self.service_tier,
             system_fingerprint: self.system_fingerprint,
-            object: "chat.completion".to_owned(),
+            object: Some("chat.completion".to_owned()),
             usage: self.usage,
             moderation: self.moderation,
             extra: self.extra,
@@ -208,14 +208,19 @@ impl ChatCompletionAccumulator {
             moderation,
             extra,
         } = chunk;
-        if !id.is_empty() {
-            self.id = id;
+        // Keep the first real value; an empty placeholder (Azure's first chunk) never wins.
+        if let Some(id) = id {
+            if !id.is_empty() || self.id.is_none() {
+                self.id = Some(id);
+            }
         }
         if !model.is_empty() {
             self.model = model;
         }
-        if created != 0 {
-            self.created = created;
+        if let Some(created) = created {
+            if created != 0 || self.created.is_none() {
+                self.created = Some(created);
+            }
         }
         if service_tier.is_some() {
             self.service_tier = service_tier;

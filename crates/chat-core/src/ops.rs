@@ -73,7 +73,7 @@ impl Client {
         let span = reply.span.clone();
         let response = decode_reply::<CreateChatCompletionResponse>(reply)?;
         span.record_usage(
-            &response.id,
+            response.id.as_deref().unwrap_or_default(),
             response
                 .usage
                 .as_ref()
@@ -154,7 +154,7 @@ impl Client {
                 params.after = after;
                 Box::pin(async move {
                     let page = client.list_chat_completions(&params).await?.into_inner();
-                    let fallback = page.data.last().map(|c| c.id.clone());
+                    let fallback = page.data.last().and_then(|c| c.id.clone());
                     Ok(PageItems {
                         items: page.data,
                         has_more: page.has_more,

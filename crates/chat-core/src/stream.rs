@@ -330,7 +330,7 @@ impl ChatCompletionStream {
 
 /// Whether a chunk from a named event looks like a real chunk rather than some other JSON.
 fn looks_like_chunk(chunk: &CreateChatCompletionStreamResponse) -> bool {
-    chunk.object == "chat.completion.chunk" || !chunk.choices.is_empty() || chunk.usage.is_some()
+    chunk.object.as_deref() == Some("chat.completion.chunk") || !chunk.choices.is_empty() || chunk.usage.is_some()
 }
 
 /// The error object in the data of an error event: `{"error": {...}}`, `{"error": "text"}`,

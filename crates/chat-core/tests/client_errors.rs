@@ -182,7 +182,7 @@ async fn response_metadata_and_rate_limits() {
     let t = Scripted::new([reply]);
     let client = Client::new(config(), t.clone());
     let resp = client.create_chat_completion(&request()).await.unwrap();
-    assert_eq!(resp.id, "c1");
+    assert_eq!(resp.id.as_deref(), Some("c1"));
     let meta = resp.meta();
     assert_eq!(meta.status.as_u16(), 200);
     assert_eq!(meta.request_id.as_deref(), Some("req_abc"));

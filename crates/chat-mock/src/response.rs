@@ -494,7 +494,7 @@ impl MockCompletion {
 
     /// The completion id (by default `chatcmpl-mock-<n>`).
     pub fn id(mut self, id: &str) -> Self {
-        self.template.id = id.to_owned();
+        self.template.id = Some(id.to_owned());
         self
     }
 
@@ -510,15 +510,9 @@ impl MockCompletion {
     /// The response as it is served for `request`, with defaults filled in.
     pub(crate) fn resolve(&self, request: &RecordedRequest) -> CreateChatCompletionResponse {
         let mut r = self.template.clone();
-        if r.id.is_empty() {
-            r.id = format!("chatcmpl-mock-{}", request.index());
-        }
-        if r.object.is_empty() {
-            r.object = "chat.completion".into();
-        }
-        if r.created == 0 {
-            r.created = CREATED;
-        }
+        r.id.get_or_insert_with(|| format!("chatcmpl-mock-{}", request.index()));
+        r.object.get_or_insert_with(|| "chat.completion".to_owned());
+        r.created.get_or_insert(CREATED);
         if r.model.is_empty() {
             r.model = request.model().unwrap_or("mock-model").to_owned();
         }

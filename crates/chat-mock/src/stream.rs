@@ -169,7 +169,7 @@ impl MockStream {
             .collect();
         s.usage = resp.usage.clone();
         s.model = Some(resp.model.clone());
-        s.id = Some(resp.id.clone());
+        s.id = resp.id.clone();
         s
     }
 

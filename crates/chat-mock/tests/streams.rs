@@ -43,8 +43,8 @@ async fn text_is_split_into_one_event_per_word_and_chunk() {
     assert_eq!(parsed[4].choices[0].finish_reason, Some(FinishReason::Stop));
     assert!(parsed
         .iter()
-        .all(|c| c.id == "chatcmpl-mock-0" && c.model == "gpt-4o"));
-    assert!(parsed.iter().all(|c| c.object == "chat.completion.chunk"));
+        .all(|c| c.id.as_deref() == Some("chatcmpl-mock-0") && c.model == "gpt-4o"));
+    assert!(parsed.iter().all(|c| c.object.as_deref() == Some("chat.completion.chunk")));
 }
 
 #[tokio::test]

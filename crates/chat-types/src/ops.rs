@@ -10,8 +10,8 @@ wire_object! {
     /// A page of stored chat completions (`GET /chat/completions`).
     #[derive(Default)]
     pub struct ChatCompletionList {
-        /// The object type, always `list`.
-        skip object: String,
+        /// The object type, `list` (`None` if the server omits it).
+        opt object: Option<String>,
         /// The completions of this page.
         def data: Vec<CreateChatCompletionResponse>,
         /// The id of the first completion of the page.
@@ -27,8 +27,8 @@ wire_object! {
     /// The answer to deleting a stored chat completion.
     #[derive(Default)]
     pub struct ChatCompletionDeleted {
-        /// The object type, always `chat.completion.deleted`.
-        skip object: String,
+        /// The object type, `chat.completion.deleted` (`None` if the server omits it).
+        opt object: Option<String>,
         /// The id of the deleted completion.
         def id: String,
         /// Whether it was deleted.
@@ -41,8 +41,8 @@ wire_object! {
     /// (`GET /chat/completions/{completion_id}/messages`).
     #[derive(Default)]
     pub struct ChatCompletionMessageList {
-        /// The object type, always `list`.
-        skip object: String,
+        /// The object type, `list` (`None` if the server omits it).
+        opt object: Option<String>,
         /// The messages of this page.
         def data: Vec<ChatCompletionMessageListItem>,
         /// The id of the first message of the page.

@@ -34,12 +34,12 @@ wire_object! {
     /// The response of `POST /chat/completions`: a chat completion.
     #[derive(Default)]
     pub struct CreateChatCompletionResponse {
-        /// A unique identifier for the chat completion.
-        skip id: String,
+        /// A unique identifier for the chat completion (`None` if a compatible server omits it).
+        opt id: Option<String>,
         /// The completion choices; more than one if `n` was greater than 1.
         def choices: Vec<CreateChatCompletionResponseChoice>,
-        /// Unix timestamp (seconds) of when the completion was created.
-        skip created: i64,
+        /// Unix timestamp (seconds) of when the completion was created, if sent.
+        opt created: Option<i64>,
         /// The model used for the completion.
         def model: String,
         /// Key-value pairs attached to a stored completion.
@@ -48,8 +48,8 @@ wire_object! {
         opt service_tier: Option<ServiceTier>,
         /// The backend configuration the model ran with (deprecated).
         opt system_fingerprint: Option<String>,
-        /// The object type, always `chat.completion`.
-        skip object: String,
+        /// The object type, `chat.completion` (`None` if the server omits it).
+        opt object: Option<String>,
         /// Token usage of the request.
         opt usage: Option<CompletionUsage>,
         /// Moderation results of the input and output, when requested.

@@ -10,12 +10,12 @@ wire_object! {
     /// One chunk of a streamed chat completion (one SSE `data:` event).
     #[derive(Default)]
     pub struct CreateChatCompletionStreamResponse {
-        /// The id of the completion; every chunk of a stream has the same one.
-        skip id: String,
+        /// The id of the completion; every chunk of a stream has the same one (`None` if omitted).
+        opt id: Option<String>,
         /// The choices of this chunk; empty in the final usage chunk.
         def choices: Vec<ChatCompletionStreamResponseChoice>,
-        /// Unix timestamp (seconds) of when the completion was created.
-        skip created: i64,
+        /// Unix timestamp (seconds) of when the completion was created, if sent.
+        opt created: Option<i64>,
         /// The model that generated the completion.
         def model: String,
         /// Random characters that normalise payload sizes (stream obfuscation).
@@ -24,8 +24,8 @@ wire_object! {
         opt service_tier: Option<ServiceTier>,
         /// The backend configuration the model ran with (deprecated).
         opt system_fingerprint: Option<String>,
-        /// The object type, always `chat.completion.chunk`.
-        skip object: String,
+        /// The object type, `chat.completion.chunk` (`None` if the server omits it).
+        opt object: Option<String>,
         /// Token usage; only in the last chunk when `stream_options.include_usage` is set.
         opt usage: Option<CompletionUsage>,
         /// Moderation results, when requested.

@@ -283,9 +283,6 @@ macro_rules! __wire_read {
     (def, $t:ty, $d:expr) => {
         <Option<$t> as $crate::__private::serde::Deserialize>::deserialize($d)?
     };
-    (skip, $t:ty, $d:expr) => {
-        <Option<$t> as $crate::__private::serde::Deserialize>::deserialize($d)?
-    };
 }
 
 /// Builds a field from its partial value according to its mode.
@@ -302,9 +299,6 @@ macro_rules! __wire_finish {
         $v.unwrap_or_default()
     };
     (def, $v:expr, $name:expr) => {
-        $v.unwrap_or_default()
-    };
-    (skip, $v:expr, $name:expr) => {
         $v.unwrap_or_default()
     };
 }
@@ -324,11 +318,6 @@ macro_rules! __wire_write {
             $m.serialize_entry($name, $v)?
         }
     };
-    (skip, $t:ty, $m:expr, $name:expr, $v:expr) => {
-        if *$v != <$t as ::core::default::Default>::default() {
-            $m.serialize_entry($name, $v)?
-        }
-    };
 }
 
 /// Defines a forward-compatible JSON object type.
@@ -337,8 +326,6 @@ macro_rules! __wire_write {
 /// - `req`: must be present (a missing field is an error);
 /// - `opt`: an `Option`, absent or `null` is `None`, `None` is not written;
 /// - `def`: absent or `null` becomes `Default::default()`, always written;
-/// - `skip`: absent or `null` becomes `Default::default()`, the default is not written (for
-///   fields that some servers omit, such as `id` or `created`).
 ///
 /// `field = "wire"` gives a wire name that is not a Rust identifier. Unknown fields land in
 /// `extra` and are written back after the known ones.

@@ -248,9 +248,9 @@ fn every_fixture_file_is_listed() {
 #[test]
 fn openai_plain_response_with_usage_details() {
     let r = response("openai-plain.json");
-    assert_eq!(r.id, "chatcmpl-BRx4wzVj4cPpgwvTNkG3wMvoTiE8x");
-    assert_eq!(r.object, "chat.completion");
-    assert_eq!(r.created, 1745935110);
+    assert_eq!(r.id.as_deref(), Some("chatcmpl-BRx4wzVj4cPpgwvTNkG3wMvoTiE8x"));
+    assert_eq!(r.object.as_deref(), Some("chat.completion"));
+    assert_eq!(r.created, Some(1745935110));
     assert_eq!(r.first_content(), Some("The capital of France is Paris."));
     assert_eq!(r.first_refusal(), None);
     assert_eq!(r.finish_reason(), Some(&FinishReason::Stop));
@@ -415,8 +415,8 @@ fn azure_stream_starts_with_a_filter_only_chunk() {
     let first = &chunks[0];
     assert!(first.choices.is_empty());
     assert_eq!(
-        (first.id.as_str(), first.created, first.model.as_str()),
-        ("", 0, "")
+        (first.id.as_deref(), first.created, first.model.as_str()),
+        (Some(""), Some(0), "")
     );
     assert!(first.extra.contains_key("prompt_filter_results"));
     let text: String = chunks.iter().filter_map(|c| c.first_content()).collect();
@@ -622,7 +622,7 @@ fn azure_error_shapes() {
 #[test]
 fn missing_id_created_object_and_fingerprint_are_accepted() {
     let r = response("lenient-missing-metadata.json");
-    assert_eq!((r.id.as_str(), r.created, r.object.as_str()), ("", 0, ""));
+    assert_eq!((r.id.as_deref(), r.created, r.object.as_deref()), (None, None, None));
     assert_eq!(r.system_fingerprint, None);
     assert_eq!(r.first_content(), Some("Sure."));
     let back = serde_json::to_value(&r).unwrap();
@@ -669,7 +669,7 @@ fn lenient_stream() {
         .as_ref()
         .is_some_and(|f| !f.is_finished())));
     assert_eq!(chunks[2].choices[0].finish_reason, Some(FinishReason::Stop));
-    assert_eq!(chunks[2].id, "");
+    assert_eq!(chunks[2].id, None);
     assert_eq!(chunks[1].choices[0].delta.tool_calls, None);
     let text: String = chunks.iter().filter_map(|c| c.first_content()).collect();
     assert_eq!(text, "Hello");

@@ -153,7 +153,7 @@ fn every_example_file_is_tested() {
 fn examples_carry_the_documented_content() {
     let text = read_spec_file("examples/default-response.json");
     let r: CreateChatCompletionResponse = serde_json::from_str(&text).unwrap();
-    assert_eq!(r.object, "chat.completion");
+    assert_eq!(r.object.as_deref(), Some("chat.completion"));
     assert_eq!(r.finish_reason(), Some(&FinishReason::Stop));
     assert!(r.first_content().is_some_and(|c| !c.is_empty()));
     assert!(r.usage.as_ref().is_some_and(|u| u.total_tokens > 0));

@@ -48,22 +48,12 @@ pub fn normalize(v: &Value) -> Value {
     }
 }
 
-/// The one known loss: `id`, `created` and `object` of responses, chunks and lists are
-/// declared in `skip` mode (so that bodies of servers that omit them round-trip), which also
-/// drops them when a server sends the default value (`"id": ""`, `"created": 0`).
-/// Remove this once those fields keep presence (for example as `Option`s).
-fn skipped_default(path: &str, key: &str, v: &Value) -> bool {
-    let top_level = path == "$" || (path.starts_with("$.data[") && !path[7..].contains('.'));
-    top_level && matches!(key, "id" | "created" | "object") && (v == "" || v == 0)
-}
-
 /// The first place where two normalised values differ, as a readable path.
 pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             for (k, va) in x {
                 match y.get(k) {
-                    None if skipped_default(path, k, va) => {}
                     None => return Some(format!("{path}.{k}: missing after the round trip")),
                     Some(vb) => {
                         if let Some(d) = first_difference(va, vb, &format!("{path}.{k}")) {
