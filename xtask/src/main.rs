@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod examples;
 mod spec;
 mod tidy;
 
@@ -12,6 +13,7 @@ usage: cargo xtask <command>
 
 commands:
   ci             everything CI runs: fmt, clippy, tests (incl. doctests), docs, tidy, spec checks
+  examples       run every example against the mock and check its output
   tidy           check the crate dependency rules with cargo metadata
   spec-extract   regenerate spec/chat-completions.schema.json from spec/openapi.yaml
   spec-check     fail if spec/chat-completions.schema.json is stale
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(&root),
         Some("tidy") => tidy::check(&root),
+        Some("examples") => examples::run(&root),
         Some("spec-extract") => spec::extract(&root),
         Some("spec-check") => spec::extract_check(&root),
         Some("spec-coverage") => spec::coverage(&root),
@@ -83,6 +86,7 @@ fn ci(root: &Path) -> Result<(), String> {
             &[],
         )
     })?;
+    step("examples", || examples::run(root))?;
     step("spec-coverage", || spec::coverage(root))?;
     step("doc", || {
         run(
