@@ -141,7 +141,8 @@ impl fmt::Debug for Credential {
 ///
 /// The client asks once per attempt; an implementation caches and refreshes as it sees fit
 /// (an Entra ID token provider refreshes a few minutes before expiry). An error is returned
-/// to the caller as is and never retried.
+/// to the caller as is and never retried; a provider slower than the attempt timeout is cut
+/// off like a slow server, and the attempt retried.
 ///
 /// ```
 /// use chat_core::{async_trait, Credential, CredentialProvider, Error};

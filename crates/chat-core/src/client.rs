@@ -1,6 +1,7 @@
 //! The client: request building, the attempt loop with timeouts and retries, and decoding.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -11,15 +12,12 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use crate::config::{Config, RequestOptions};
+use crate::error::{text_prefix, MAX_ERROR_BODY, SNIPPET_BYTES};
 use crate::middleware::{RequestContext, ResponseHead};
 use crate::retry::{retry_delay, Jitter};
 use crate::trace::{AttemptSpan, OpSpan};
+use crate::transport::CollectError;
 use crate::{ApiError, Body, DecodeError, Error, Timeout, TimeoutKind, Transport};
-
-/// The largest part of an error response body that is read and kept.
-const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
-/// How much of a body a decode error quotes.
-const SNIPPET_BYTES: usize = 256;
 
 /// The header that tells the server how many times this request was retried before.
 ///
@@ -100,7 +98,8 @@ pub(crate) enum Read {
     Full,
     /// Only the head; the body is handed over unread.
     Head,
-    /// Only the head of an event stream; a JSON body instead is read and reported as an error.
+    /// The head of an event stream and its first chunk, so that a failure before the first
+    /// byte is retried; a JSON body instead is read and reported as an error.
     EventStream,
 }
 
@@ -124,8 +123,46 @@ pub(crate) struct Call<'a> {
 /// The body of a successful attempt.
 #[derive(Debug)]
 pub(crate) enum ReplyBody {
+    /// [`Read::Full`]: the whole body.
     Full(Bytes),
-    Streaming(Body),
+    /// [`Read::Head`]: the body, unread.
+    Head(Body),
+    /// [`Read::EventStream`]: the first chunk (`None` for an empty body) and the rest.
+    EventStream(Option<Bytes>, Body),
+}
+
+impl ReplyBody {
+    /// The body as one [`Body`], whatever was read of it.
+    pub(crate) fn into_body(self) -> Body {
+        match self {
+            ReplyBody::Full(bytes) => Body::full(bytes),
+            ReplyBody::Head(body) | ReplyBody::EventStream(None, body) => body,
+            ReplyBody::EventStream(Some(first), rest) => Body::from_stream(Prepended {
+                first: Some(first),
+                rest,
+            }),
+        }
+    }
+}
+
+/// A body whose first chunk was read already.
+struct Prepended {
+    first: Option<Bytes>,
+    rest: Body,
+}
+
+impl futures_core::Stream for Prepended {
+    type Item = Result<Bytes, crate::TransportError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        match self.first.take() {
+            Some(first) => std::task::Poll::Ready(Some(Ok(first))),
+            None => self.rest.poll_chunk(cx),
+        }
+    }
 }
 
 /// A successful response after retries.
@@ -135,6 +172,8 @@ pub(crate) struct Reply {
     pub(crate) body: ReplyBody,
     pub(crate) attempts: u32,
     pub(crate) span: OpSpan,
+    /// The context of the successful attempt, for reporting a later decode error.
+    pub(crate) ctx: RequestContext,
 }
 
 impl Client {
@@ -318,26 +357,28 @@ impl Client {
                     streaming: call.read == Read::EventStream,
                     will_retry: false,
                 };
-                let mut request = self
-                    .build_request(&call, &uri, prepared, attempt)
-                    .await
-                    .map_err(|e| e.with_attempts(attempt))?;
-                for m in &config.middleware {
-                    m.on_request(&mut request, &ctx)
-                        .await
-                        .map_err(|e| e.with_attempts(attempt))?;
-                }
-                let attempt_span = span.attempt(attempt);
-                let result = attempt_span
-                    .instrument(self.attempt(
-                        request,
-                        &call,
-                        &ctx,
-                        timeout,
-                        deadline,
-                        &attempt_span,
-                    ))
-                    .await;
+                // One limit for the whole attempt, from asking for the credential to reading.
+                let limit = attempt_limit(timeout, deadline);
+                let prepare = async {
+                    let mut request = self.build_request(&call, &uri, prepared, attempt).await?;
+                    for m in &config.middleware {
+                        m.on_request(&mut request, &ctx).await?;
+                    }
+                    Ok::<_, Error>(request)
+                };
+                let result = match within(limit.clone(), prepare).await {
+                    // A credential provider or middleware failed: returned as is, never retried.
+                    Ok(Err(e)) => return Err(e.with_attempts(attempt)),
+                    Ok(Ok(request)) => {
+                        let attempt_span = span.attempt(attempt);
+                        let work = self.attempt(request, &call, &ctx, &attempt_span);
+                        within(limit, attempt_span.instrument(work))
+                            .await
+                            .unwrap_or_else(|timeout| Err(timeout.into()))
+                    }
+                    // The time ran out before sending: retried like any timed-out attempt.
+                    Err(timeout) => Err(timeout.into()),
+                };
                 let err = match result {
                     Ok((head, body)) => {
                         span.record_response(
@@ -347,7 +388,7 @@ impl Client {
                                 .and_then(|v| v.to_str().ok()),
                             attempt,
                         );
-                        return Ok((head, body, attempt));
+                        return Ok((head, body, attempt, ctx));
                     }
                     Err(err) => err,
                 };
@@ -363,9 +404,7 @@ impl Client {
                     }
                 }
                 ctx.will_retry = delay.is_some();
-                for m in config.middleware.iter().rev() {
-                    m.on_error(&err, &ctx);
-                }
+                self.notify_error(&err, &ctx);
                 match delay {
                     Some(d) => {
                         span.retrying(attempt, d, &err);
@@ -380,87 +419,102 @@ impl Client {
                 }
             }
         };
-        let (head, body, attempts) = span.instrument(run).await?;
+        let (head, body, attempts, ctx) = span.instrument(run).await?;
         Ok(Reply {
             head,
             body,
             attempts,
             span,
+            ctx,
         })
     }
 
-    /// One attempt: send, check the status, read as much as `call.read` asks, all within the
-    /// attempt timeout and the overall deadline.
+    /// Tells every middleware, innermost first, that an attempt failed.
+    pub(crate) fn notify_error(&self, error: &Error, ctx: &RequestContext) {
+        for m in self.inner.config.middleware.iter().rev() {
+            m.on_error(error, ctx);
+        }
+    }
+
+    /// One attempt: send, check the status, and read as much as `call.read` asks.
     async fn attempt(
         &self,
         request: http::Request<Bytes>,
         call: &Call<'_>,
         ctx: &RequestContext,
-        timeout: Option<Duration>,
-        deadline: Option<(Instant, Duration)>,
         span: &AttemptSpan,
     ) -> Result<(ResponseHead, ReplyBody), Error> {
         let config = &self.inner.config;
-        let work = async {
-            let response = self.inner.transport.send(request).await?;
-            let (head, body) = response.into_parts();
-            span.record_status(
-                head.status.as_u16(),
-                head.headers
-                    .get(crate::meta::REQUEST_ID_HEADER)
-                    .and_then(|v| v.to_str().ok()),
-            );
-            for m in config.middleware.iter().rev() {
-                m.on_response(&head, ctx);
-            }
-            if !head.status.is_success() {
-                let bytes = read_prefix(body, MAX_ERROR_BODY_BYTES).await;
-                return Err(ApiError::from_response(head.status, head.headers, &bytes).into());
-            }
-            match call.read {
-                Read::Full => {
-                    let bytes = read_body(body, config.max_response_bytes, &head).await?;
-                    Ok((head, ReplyBody::Full(bytes)))
-                }
-                Read::EventStream if is_json(&head.headers) => {
-                    let bytes = read_body(body, config.max_response_bytes, &head).await?;
-                    Err(not_an_event_stream(&head, &bytes))
-                }
-                Read::Head | Read::EventStream => Ok((head, ReplyBody::Streaming(body))),
-            }
-        };
-        let now = Instant::now();
-        let per_attempt = timeout.and_then(|t| {
-            now.checked_add(t).map(|at| {
-                (
-                    at,
-                    Timeout {
-                        kind: TimeoutKind::Request,
-                        after: t,
-                    },
-                )
-            })
-        });
-        let overall = deadline.map(|(at, d)| {
-            (
-                at,
-                Timeout {
-                    kind: TimeoutKind::Deadline,
-                    after: d,
-                },
-            )
-        });
-        let limit = match (per_attempt, overall) {
-            (Some(a), Some(b)) => Some(if a.0 < b.0 { a } else { b }),
-            (a, b) => a.or(b),
-        };
-        match limit {
-            None => work.await,
-            Some((at, timeout)) => match tokio::time::timeout_at(at, work).await {
-                Ok(result) => result,
-                Err(_) => Err(timeout.into()),
-            },
+        let response = self.inner.transport.send(request).await?;
+        let (head, body) = response.into_parts();
+        span.record_status(
+            head.status.as_u16(),
+            head.headers
+                .get(crate::meta::REQUEST_ID_HEADER)
+                .and_then(|v| v.to_str().ok()),
+        );
+        for m in config.middleware.iter().rev() {
+            m.on_response(&head, ctx);
         }
+        if !head.status.is_success() {
+            let bytes = read_prefix(body, MAX_ERROR_BODY).await;
+            return Err(ApiError::from_response(head.status, head.headers, &bytes).into());
+        }
+        match call.read {
+            Read::Full => {
+                let bytes = read_body(body, config.max_response_bytes, &head).await?;
+                Ok((head, ReplyBody::Full(bytes)))
+            }
+            Read::EventStream if is_json(&head.headers) => {
+                let bytes = read_body(body, config.max_response_bytes, &head).await?;
+                Err(not_an_event_stream(&head, &bytes))
+            }
+            Read::EventStream => {
+                let mut body = body;
+                let first = first_chunk(&mut body).await?;
+                Ok((head, ReplyBody::EventStream(first, body)))
+            }
+            Read::Head => Ok((head, ReplyBody::Head(body))),
+        }
+    }
+}
+
+/// When the attempt starting now must end, and the error it then ends with: the per-attempt
+/// `timeout` or the overall `deadline`, whichever comes first (the deadline on a tie).
+fn attempt_limit(
+    timeout: Option<Duration>,
+    deadline: Option<(Instant, Duration)>,
+) -> Option<(Instant, Timeout)> {
+    let per_attempt = timeout.and_then(|after| {
+        let at = Instant::now().checked_add(after)?;
+        Some((
+            at,
+            Timeout {
+                kind: TimeoutKind::Request,
+                after,
+            },
+        ))
+    });
+    let overall = deadline.map(|(at, after)| {
+        (
+            at,
+            Timeout {
+                kind: TimeoutKind::Deadline,
+                after,
+            },
+        )
+    });
+    match (per_attempt, overall) {
+        (Some(a), Some(b)) => Some(if a.0 < b.0 { a } else { b }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Runs `f` until `limit`, failing with its timeout after that.
+async fn within<F: Future>(limit: Option<(Instant, Timeout)>, f: F) -> Result<F::Output, Timeout> {
+    match limit {
+        None => Ok(f.await),
+        Some((at, timeout)) => tokio::time::timeout_at(at, f).await.map_err(|_| timeout),
     }
 }
 
@@ -503,7 +557,7 @@ fn not_an_event_stream(head: &ResponseHead, bytes: &[u8]) -> Error {
     DecodeError {
         message: "expected an event stream (text/event-stream) but the server sent JSON".into(),
         path: None,
-        snippet: snippet(bytes),
+        snippet: text_prefix(bytes, SNIPPET_BYTES),
         status: Some(head.status),
         request_id: crate::meta::request_id(&head.headers),
     }
@@ -525,44 +579,30 @@ async fn read_prefix(mut body: Body, limit: usize) -> Bytes {
     buf.freeze()
 }
 
+/// The first non-empty chunk of `body`; `None` when the body is empty.
+async fn first_chunk(body: &mut Body) -> Result<Option<Bytes>, Error> {
+    while let Some(chunk) = body.chunk().await {
+        let chunk = chunk?;
+        if !chunk.is_empty() {
+            return Ok(Some(chunk));
+        }
+    }
+    Ok(None)
+}
+
 /// Reads the whole body, failing with a (non-retryable) decode error past `limit` bytes.
-async fn read_body(mut body: Body, limit: usize, head: &ResponseHead) -> Result<Bytes, Error> {
-    let too_large = || -> Error {
-        DecodeError {
+async fn read_body(body: Body, limit: usize, head: &ResponseHead) -> Result<Bytes, Error> {
+    body.collect_limited(limit).await.map_err(|e| match e {
+        CollectError::Transport(e) => e.into(),
+        CollectError::TooLarge => DecodeError {
             message: format!("the response body exceeds the limit of {limit} bytes"),
             path: None,
             snippet: String::new(),
             status: Some(head.status),
             request_id: crate::meta::request_id(&head.headers),
         }
-        .into()
-    };
-    let mut first: Option<Bytes> = None;
-    let mut buf = BytesMut::new();
-    let mut len = 0usize;
-    while let Some(chunk) = body.chunk().await {
-        let chunk = chunk.map_err(Error::from)?;
-        len = len.saturating_add(chunk.len());
-        if len > limit {
-            return Err(too_large());
-        }
-        if first.is_none() && buf.is_empty() {
-            first = Some(chunk);
-        } else {
-            if let Some(f) = first.take() {
-                buf.reserve(f.len() + chunk.len());
-                buf.extend_from_slice(&f);
-            }
-            buf.extend_from_slice(&chunk);
-        }
-    }
-    Ok(first.unwrap_or_else(|| buf.freeze()))
-}
-
-/// The start of a body, for error messages.
-pub(crate) fn snippet(bytes: &[u8]) -> String {
-    let end = bytes.len().min(SNIPPET_BYTES);
-    String::from_utf8_lossy(&bytes[..end]).into_owned()
+        .into(),
+    })
 }
 
 /// Decodes a 2xx JSON body; on failure, reports where (re-parsing once to find the path).
@@ -575,7 +615,7 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
         DecodeError {
             message,
             path,
-            snippet: snippet(bytes),
+            snippet: text_prefix(bytes, SNIPPET_BYTES),
             status: Some(status),
             request_id: crate::meta::request_id(headers),
         }
@@ -606,6 +646,28 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
                 // Cannot happen (same input, same type); report the first error.
                 Ok(_) => Err(fail(first.to_string(), None)),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reply_bodies_keep_every_byte() {
+        let rest = || Body::from_stream(Body::from("cd"));
+        let cases = [
+            (ReplyBody::Full(Bytes::from("abcd")), "abcd"),
+            (ReplyBody::Head(rest()), "cd"),
+            (ReplyBody::EventStream(None, rest()), "cd"),
+            (
+                ReplyBody::EventStream(Some(Bytes::from("ab")), rest()),
+                "abcd",
+            ),
+        ];
+        for (reply, want) in cases {
+            assert_eq!(reply.into_body().collect(16).await.unwrap(), want);
         }
     }
 }

@@ -12,15 +12,13 @@ use crate::Error;
 
 /// The base URL of the OpenAI API.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
-/// The default per-attempt timeout: 10 minutes, as the official SDKs use, because long
-/// reasoning completions can take minutes before the response head arrives.
+/// The default per-attempt timeout and stream idle timeout: 10 minutes, as the official SDKs
+/// use, because long reasoning completions can take minutes before the first byte arrives.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// The default number of retries after the first attempt.
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// The default limit of a non-streaming response body: 64 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
-/// The default limit of one server-sent event: 16 MiB.
-pub const DEFAULT_MAX_EVENT_BYTES: usize = crate::StreamConfig::DEFAULT_MAX_EVENT_SIZE;
 
 /// The `User-Agent` sent unless configured otherwise.
 pub fn default_user_agent() -> String {
@@ -92,9 +90,9 @@ impl Config {
             timeout: Some(DEFAULT_TIMEOUT),
             max_retries: DEFAULT_MAX_RETRIES,
             deadline: None,
-            stream_idle_timeout: None,
+            stream_idle_timeout: Some(DEFAULT_TIMEOUT),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+            max_event_bytes: crate::StreamConfig::DEFAULT_MAX_EVENT_SIZE,
             middleware: Vec::new(),
             error: None,
         }
@@ -255,8 +253,11 @@ impl Config {
         self
     }
 
-    /// The timeout of one attempt: until the response head for streams and raw requests, until
-    /// the whole body otherwise. `None` waits forever (the overall deadline still applies).
+    /// The timeout of one attempt (default [`DEFAULT_TIMEOUT`]): from asking the credential
+    /// provider and running the middleware, until the whole body is read for decoded
+    /// responses, until the first bytes of the event stream for streams, until the response
+    /// head for [`send_raw`](crate::Client::send_raw). An attempt that times out is retried.
+    /// `None` waits forever (the overall deadline still applies).
     pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.timeout = timeout.into();
         self
@@ -268,13 +269,19 @@ impl Config {
         self
     }
 
-    /// A deadline across all attempts and the waits between them, counted from the call.
+    /// A deadline across all attempts and the waits between them, counted from the call
+    /// (default: none). It ends the call with a [`TimeoutKind::Deadline`](crate::TimeoutKind)
+    /// error, which is not retried. For a stream it covers getting the stream (up to its first
+    /// bytes), not reading it: [`stream_idle_timeout`](Config::stream_idle_timeout) bounds
+    /// that, or wrap the reading in [`tokio::time::timeout`].
     pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
         self.deadline = deadline.into();
         self
     }
 
-    /// How long a stream may go without receiving a chunk before it fails.
+    /// How long a stream may go without receiving a chunk before it fails with an idle
+    /// [`Timeout`](crate::Timeout) (default [`DEFAULT_TIMEOUT`]; `None` waits forever). The
+    /// timer runs only while the stream waits for the server, not while your code is busy.
     pub fn stream_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.stream_idle_timeout = timeout.into();
         self
@@ -286,7 +293,8 @@ impl Config {
         self
     }
 
-    /// The size limit of one server-sent event of a stream.
+    /// The size limit of one server-sent event of a stream (default
+    /// [`StreamConfig::DEFAULT_MAX_EVENT_SIZE`](crate::StreamConfig::DEFAULT_MAX_EVENT_SIZE)).
     pub fn max_event_bytes(mut self, limit: usize) -> Self {
         self.max_event_bytes = limit;
         self
@@ -516,18 +524,24 @@ impl fmt::Debug for RequestOptions {
     }
 }
 
-/// Header names whose values are secrets: they are marked sensitive so `Debug` hides them.
+/// Header names whose values may be secrets: they are marked sensitive so `Debug` hides them.
+///
+/// Besides the usual names this matches any name with `auth`, `key`, `token`, `secret`,
+/// `cookie`, `password` or `signature` in it (gateways invent their own, such as
+/// `x-portkey-api-key`); hiding a value that was not secret costs nothing.
 fn is_secret_header(name: &HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "authorization"
-            | "proxy-authorization"
-            | "api-key"
-            | "x-api-key"
-            | "cookie"
-            | "set-cookie"
-            | "ocp-apim-subscription-key"
-    )
+    const PARTS: [&str; 7] = [
+        "auth",
+        "key",
+        "token",
+        "secret",
+        "cookie",
+        "password",
+        "signature",
+    ];
+    // Header names are lowercase.
+    let name = name.as_str();
+    PARTS.iter().any(|part| name.contains(part))
 }
 
 /// Adds `from` to `to`, replacing headers of the same names and keeping repeated values.
@@ -571,11 +585,26 @@ mod tests {
         let c = Config::new().header("bad name", "x").header("ok", "fine");
         let e = c.validate().unwrap_err();
         assert!(e.to_string().contains("invalid header name"), "{e}");
-        let c = Config::new().header("x-secret", "line\nbreak-secret");
+        let c = Config::new().header("x-other", "line\nbreak-secret");
         let e = c.validate().unwrap_err();
         assert!(!e.to_string().contains("break-secret"), "{e}");
         let o = RequestOptions::new().header("x", "a\rb");
         assert!(o.error.is_some());
+    }
+
+    #[test]
+    fn secret_looking_headers_are_hidden_from_debug() {
+        let c = Config::new()
+            .header("x-portkey-api-key", "pk-hidden-1")
+            .header("x-session-token", "tok-hidden-2")
+            .header("proxy-authorization", "Basic hidden-3")
+            .header("x-team", "blue-visible");
+        let o = RequestOptions::new().header("x-gateway-secret", "hidden-4");
+        let text = format!("{c:?} {o:?}");
+        for hidden in ["hidden-1", "hidden-2", "hidden-3", "hidden-4"] {
+            assert!(!text.contains(hidden), "{hidden} in {text}");
+        }
+        assert!(text.contains("blue-visible"), "{text}");
     }
 
     #[test]

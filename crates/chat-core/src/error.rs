@@ -8,6 +8,11 @@ use http::{HeaderMap, StatusCode};
 
 use crate::TransportError;
 
+/// The most of an error body (or of an error event's data) that is read and kept.
+pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
+/// How many bytes of a body or an event an error quotes.
+pub(crate) const SNIPPET_BYTES: usize = 256;
+
 /// Result with the client's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -249,12 +254,10 @@ impl ApiError {
     /// an array of those) and keeps the text (at most 64 KiB) for bodies that are not JSON,
     /// such as a proxy's HTML 502 page.
     pub fn from_response(status: StatusCode, headers: HeaderMap, body: &[u8]) -> Self {
-        const MAX_TEXT: usize = 64 * 1024;
-        let text = String::from_utf8_lossy(&body[..body.len().min(MAX_TEXT)]).into_owned();
         ApiError {
             status,
             error: parse_error_body(body),
-            body: text,
+            body: text_prefix(body, MAX_ERROR_BODY),
             request_id: crate::meta::request_id(&headers),
             headers,
             in_stream: false,
@@ -301,18 +304,37 @@ impl ApiError {
     }
 }
 
-/// Finds an error object in a JSON error body, tolerating the shapes compatible servers use.
+/// Finds an error object in a JSON error body, tolerating the shapes compatible servers use:
+/// `{"error": {...}}`, `{"error": "text"}`, a bare error object with a `message`, FastAPI's
+/// `{"detail": ...}`, an array of those, or a JSON string. Used for HTTP error bodies and for
+/// the data of error events in a stream.
 pub(crate) fn parse_error_body(body: &[u8]) -> Option<ApiErrorObject> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    error_from_value(value, 0)
+    match serde_json::from_slice(body).ok()? {
+        serde_json::Value::String(message) => Some(message_only(message)),
+        value => error_from_value(value, 0),
+    }
+}
+
+/// Reads the value of an `"error"` member: an error object, or a message of another type.
+pub(crate) fn error_member(value: serde_json::Value) -> Option<ApiErrorObject> {
+    use serde_json::Value;
+    match value {
+        Value::String(message) => Some(message_only(message)),
+        inner @ Value::Object(_) => error_object(inner),
+        Value::Null => None,
+        other => Some(message_only(other.to_string())),
+    }
+}
+
+fn message_only(message: String) -> ApiErrorObject {
+    ApiErrorObject {
+        message,
+        ..ApiErrorObject::default()
+    }
 }
 
 fn error_from_value(value: serde_json::Value, depth: u8) -> Option<ApiErrorObject> {
     use serde_json::Value;
-    let message_only = |message: String| ApiErrorObject {
-        message,
-        ..ApiErrorObject::default()
-    };
     match value {
         Value::Array(items) if depth == 0 => items
             .into_iter()
@@ -320,12 +342,7 @@ fn error_from_value(value: serde_json::Value, depth: u8) -> Option<ApiErrorObjec
             .and_then(|v| error_from_value(v, depth + 1)),
         Value::Object(mut obj) => {
             if let Some(inner) = obj.remove("error") {
-                return match inner {
-                    Value::String(message) => Some(message_only(message)),
-                    Value::Object(_) if depth < 2 => error_object(inner),
-                    Value::Null => None,
-                    other => Some(message_only(other.to_string())),
-                };
+                return error_member(inner);
             }
             if obj.get("message").is_some_and(Value::is_string) {
                 return error_object(Value::Object(obj));
@@ -369,6 +386,17 @@ fn error_object(value: serde_json::Value) -> Option<ApiErrorObject> {
     Some(e)
 }
 
+/// Up to `max` bytes of `data` as text, cut at a character boundary.
+pub(crate) fn text_prefix(data: &[u8], max: usize) -> String {
+    let mut end = data.len().min(max);
+    // Back up to the start of a character: continuation bytes are 0b10xx_xxxx.
+    while end < data.len() && end > 0 && data[end] & 0xC0 == 0x80 {
+        end -= 1;
+    }
+    String::from_utf8_lossy(&data[..end]).into_owned()
+}
+
+/// `s` trimmed and cut to at most `max` bytes, at a character boundary.
 fn snippet(s: &str, max: usize) -> &str {
     let s = s.trim();
     if s.len() <= max {
@@ -539,5 +567,60 @@ impl From<DecodeError> for Error {
 impl From<Timeout> for Error {
     fn from(e: Timeout) -> Self {
         Error::new(ErrorKind::Timeout(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_shapes() {
+        let parsed = parse_error_body(br#"{"error":{"message":"m","code":"c"}}"#).unwrap();
+        assert_eq!(parsed.message, "m");
+        assert!(parsed.code.unwrap().is("c"));
+        assert_eq!(
+            parse_error_body(br#"{"error":"boom"}"#).unwrap().message,
+            "boom"
+        );
+        assert_eq!(
+            parse_error_body(br#"{"message":"bare","type":"server_error"}"#)
+                .unwrap()
+                .r#type
+                .as_deref(),
+            Some("server_error")
+        );
+        assert_eq!(parse_error_body(br#""text""#).unwrap().message, "text");
+        assert_eq!(
+            parse_error_body(br#"{"detail":"no"}"#).unwrap().message,
+            "no"
+        );
+        assert_eq!(
+            parse_error_body(br#"[{"error":"first"}]"#).unwrap().message,
+            "first"
+        );
+        assert_eq!(parse_error_body(br#"{"error":42}"#).unwrap().message, "42");
+        // A field of an unexpected type keeps the message.
+        let odd = parse_error_body(br#"{"error":{"message":"m","param":7}}"#).unwrap();
+        assert_eq!(
+            (odd.message.as_str(), &odd.extra["param"]),
+            ("m", &serde_json::json!(7))
+        );
+        for none in [
+            &b"not json"[..],
+            br#"{"other":1}"#,
+            br#"{"error":null}"#,
+            b"[[1]]",
+        ] {
+            assert!(parse_error_body(none).is_none(), "{none:?}");
+        }
+    }
+
+    #[test]
+    fn text_prefix_cuts_at_a_character_boundary() {
+        assert_eq!(text_prefix("aé".as_bytes(), 2), "a");
+        assert_eq!(text_prefix("aé".as_bytes(), 3), "aé");
+        assert_eq!(text_prefix(b"abc", 10), "abc");
+        assert_eq!(text_prefix("é".as_bytes(), 1), "");
     }
 }

@@ -13,7 +13,7 @@ use chat_types::{
 use futures_core::Stream;
 
 use crate::accumulate::Change;
-use crate::{ChatCompletionAccumulator, ChatCompletionStream, Error, StreamMeta};
+use crate::{ChatCompletionAccumulator, ChatCompletionStream, Error, ResponseMeta};
 
 /// Something that happened in a streamed chat completion.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,7 +109,7 @@ struct Progress {
 /// ends the stream without `Completed`.
 ///
 /// ```
-/// use chat_core::{Body, ChatCompletionEvent, ChatCompletionStream, StreamConfig, StreamMeta};
+/// use chat_core::{Body, ChatCompletionEvent, ChatCompletionStream, ResponseMeta, StreamConfig};
 ///
 /// # async fn run() -> Result<(), chat_core::Error> {
 /// let body = Body::from(
@@ -117,7 +117,7 @@ struct Progress {
 ///      data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n\
 ///      data: [DONE]\n\n",
 /// );
-/// let stream = ChatCompletionStream::new(body, StreamConfig::default(), StreamMeta::default());
+/// let stream = ChatCompletionStream::new(body, StreamConfig::default(), ResponseMeta::default());
 /// let mut events = stream.events();
 /// while let Some(event) = events.next().await {
 ///     match event? {
@@ -168,7 +168,7 @@ impl ChatCompletionEventStream {
     }
 
     /// The status, headers and request id of the response.
-    pub fn meta(&self) -> &StreamMeta {
+    pub fn meta(&self) -> &ResponseMeta {
         self.stream.meta()
     }
 

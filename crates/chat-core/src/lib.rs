@@ -53,9 +53,12 @@
 //!
 //! # Streaming
 //!
-//! [`Client::create_chat_completion_stream`] returns a [`ChatCompletionStream`] of chunks;
+//! [`Client::create_chat_completion_stream`] returns a [`ChatCompletionStream`] of chunks
+//! once the first bytes of the event stream arrived (failures before that are retried);
 //! [`ChatCompletionStream::final_response`] accumulates them into a whole completion and
 //! [`ChatCompletionStream::events`] turns them into content deltas and finished tool calls.
+//! A stream that stalls fails after [`Config::stream_idle_timeout`]; one that ends early
+//! fails with [`StreamError::Truncated`] rather than looking complete.
 //!
 //! # Errors and retries
 //!
@@ -142,8 +145,8 @@ pub use chat_types as types;
 pub use auth::{Credential, CredentialProvider, SecretString, AZURE_API_KEY_HEADER};
 pub use client::{Client, RETRY_COUNT_HEADER};
 pub use config::{
-    default_user_agent, Config, RequestOptions, DEFAULT_BASE_URL, DEFAULT_MAX_EVENT_BYTES,
-    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
+    default_user_agent, Config, RequestOptions, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
 };
 pub use error::{
     ApiError, DecodeError, Error, ErrorKind, Result, StreamError, Timeout, TimeoutKind,

@@ -70,7 +70,8 @@ impl<T> DerefMut for Response<T> {
     }
 }
 
-/// The metadata of a response.
+/// The metadata of a response: of a decoded [`Response`], and of a streamed one
+/// ([`ChatCompletionStream::meta`](crate::ChatCompletionStream::meta)).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ResponseMeta {
@@ -89,7 +90,12 @@ pub struct ResponseMeta {
 }
 
 impl ResponseMeta {
-    /// Reads the metadata from a response head.
+    /// The metadata of a response with `status` and `headers`, after one attempt.
+    pub fn new(status: StatusCode, headers: HeaderMap) -> Self {
+        Self::from_head(status, headers, 1)
+    }
+
+    /// Reads the metadata from a response head, after `attempts` attempts.
     pub fn from_head(status: StatusCode, headers: HeaderMap, attempts: u32) -> Self {
         ResponseMeta {
             status,
@@ -101,6 +107,13 @@ impl ResponseMeta {
             headers,
             attempts,
         }
+    }
+}
+
+impl Default for ResponseMeta {
+    /// Status 200, no headers, one attempt.
+    fn default() -> Self {
+        Self::new(StatusCode::OK, HeaderMap::new())
     }
 }
 

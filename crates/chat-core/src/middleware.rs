@@ -68,8 +68,10 @@ pub trait Middleware: Send + Sync + fmt::Debug {
         let _ = (response, ctx);
     }
 
-    /// Called when an attempt fails: a transport error, a timeout or an error status.
-    /// [`RequestContext::will_retry`] tells whether another attempt follows.
+    /// Called when an attempt fails: a transport error, a timeout, an error status, or a
+    /// successful response whose body cannot be decoded. [`RequestContext::will_retry`] tells
+    /// whether another attempt follows. Errors inside a stream after it was returned are not
+    /// reported here: the stream returns them.
     fn on_error(&self, error: &Error, ctx: &RequestContext) {
         let _ = (error, ctx);
     }

@@ -20,8 +20,7 @@ use serde::Serialize;
 use crate::client::{decode_json, Call, Read, Reply, ReplyBody};
 use crate::url::encode_segment;
 use crate::{
-    Body, ChatCompletionStream, Client, Error, RequestOptions, Response, ResponseMeta,
-    StreamConfig, StreamMeta,
+    Body, ChatCompletionStream, Client, Error, RequestOptions, Response, ResponseMeta, StreamConfig,
 };
 
 const COMPLETIONS: &str = "/chat/completions";
@@ -57,21 +56,9 @@ impl Client {
             ));
         }
         let body = to_json(request)?;
-        let reply = self
-            .execute(Call {
-                operation: "chat.completions.create",
-                method: Method::POST,
-                path: COMPLETIONS.to_owned(),
-                query: Vec::new(),
-                body: Some(body),
-                accept: JSON,
-                model: Some(request.model.as_str()),
-                read: Read::Full,
-                deployment_scoped: true,
-            })
-            .await?;
+        let reply = self.execute(create_call(request, body, Read::Full)).await?;
         let span = reply.span.clone();
-        let response = decode_reply::<CreateChatCompletionResponse>(reply)?;
+        let response = self.decode_reply::<CreateChatCompletionResponse>(reply)?;
         span.record_usage(
             response.id.as_deref().unwrap_or_default(),
             response
@@ -86,27 +73,19 @@ impl Client {
     /// `stream: true`).
     ///
     /// The request is sent as given with `stream` set to `true`; `stream_options` (such as
-    /// `include_usage`) are kept. Retries happen only until the response head arrives: once
-    /// the stream is returned, its errors are final. The per-attempt timeout covers the wait
-    /// for the head; [`Config::stream_idle_timeout`](crate::Config::stream_idle_timeout)
-    /// bounds the gaps between chunks after it.
+    /// `include_usage`) are kept. This returns once the first bytes of the event stream
+    /// arrived; until then failures are retried like any other request (nothing has been
+    /// handed out yet), and the per-attempt timeout and the overall deadline apply. Once the
+    /// stream is returned its errors are final, and
+    /// [`Config::stream_idle_timeout`](crate::Config::stream_idle_timeout) bounds the gaps
+    /// between chunks.
     pub async fn create_chat_completion_stream(
         &self,
         request: &CreateChatCompletionRequest,
     ) -> Result<ChatCompletionStream, Error> {
         let body = stream_body(request)?;
         let reply = self
-            .execute(Call {
-                operation: "chat.completions.create",
-                method: Method::POST,
-                path: COMPLETIONS.to_owned(),
-                query: Vec::new(),
-                body: Some(body),
-                accept: EVENT_STREAM,
-                model: Some(request.model.as_str()),
-                read: Read::EventStream,
-                deployment_scoped: true,
-            })
+            .execute(create_call(request, body, Read::EventStream))
             .await?;
         let config = self.config();
         let idle = self
@@ -116,12 +95,15 @@ impl Client {
         let stream_config = StreamConfig::new()
             .max_event_size(config.max_event_bytes)
             .idle_timeout(idle);
-        let body = match reply.body {
-            ReplyBody::Streaming(b) => b,
-            ReplyBody::Full(b) => Body::full(b),
+        let meta = ResponseMeta::from_head(reply.head.status, reply.head.headers, reply.attempts);
+        let stream = match reply.body {
+            // The first chunk goes straight to the decoder: no wrapper on the hot path.
+            ReplyBody::EventStream(Some(first), body) => {
+                ChatCompletionStream::new(body, stream_config, meta).with_first_chunk(first)
+            }
+            other => ChatCompletionStream::new(other.into_body(), stream_config, meta),
         };
-        let meta = StreamMeta::new(reply.head.status, reply.head.headers);
-        Ok(ChatCompletionStream::new(body, stream_config, meta))
+        Ok(stream.with_span(reply.span))
     }
 
     /// Lists stored chat completions, one page (`GET /chat/completions`).
@@ -271,7 +253,8 @@ impl Client {
     /// retries, and returns the response with its body unread.
     ///
     /// `path` is appended to the base URL as given (percent-encode it yourself), or is used
-    /// as is when it is an absolute `http(s)://` URL. `options` apply on top of the client's.
+    /// as is when it is an absolute `http(s)://` URL (the credential goes there too: never
+    /// pass a URL from untrusted input). `options` apply on top of the client's.
     /// Non-2xx statuses are returned as [`ErrorKind::Api`](crate::ErrorKind::Api) errors. The
     /// per-attempt timeout covers the wait for the response head.
     ///
@@ -307,14 +290,10 @@ impl Client {
                 deployment_scoped: true,
             })
             .await?;
-        let body = match reply.body {
-            ReplyBody::Streaming(b) => b,
-            ReplyBody::Full(b) => Body::full(b),
-        };
         Ok(RawResponse {
             status: reply.head.status,
             headers: reply.head.headers,
-            body,
+            body: reply.body.into_body(),
             attempts: reply.attempts,
         })
     }
@@ -396,22 +375,54 @@ impl Client {
                 deployment_scoped: scope == Scope::Deployment,
             })
             .await?;
-        decode_reply(reply)
+        self.decode_reply(reply)
+    }
+
+    /// Decodes the JSON body of `reply`; a decode error also goes to the middleware.
+    fn decode_reply<T: DeserializeOwned>(&self, reply: Reply) -> Result<Response<T>, Error> {
+        let Reply {
+            head,
+            body,
+            attempts,
+            ctx,
+            ..
+        } = reply;
+        let bytes = match &body {
+            ReplyBody::Full(bytes) => &bytes[..],
+            // Not asked for by the JSON operations.
+            ReplyBody::Head(_) | ReplyBody::EventStream(..) => &[],
+        };
+        match decode_json::<T>(bytes, head.status, &head.headers) {
+            Ok(data) => Ok(Response::new(
+                data,
+                ResponseMeta::from_head(head.status, head.headers, attempts),
+            )),
+            Err(e) => {
+                let e = e.with_attempts(attempts);
+                self.notify_error(&e, &ctx);
+                Err(e)
+            }
+        }
     }
 }
 
-fn decode_reply<T: DeserializeOwned>(reply: Reply) -> Result<Response<T>, Error> {
-    let attempts = reply.attempts;
-    let bytes = match &reply.body {
-        ReplyBody::Full(b) => b.clone(),
-        ReplyBody::Streaming(_) => Bytes::new(),
-    };
-    let data = decode_json::<T>(&bytes, reply.head.status, &reply.head.headers)
-        .map_err(|e| e.with_attempts(attempts))?;
-    Ok(Response::new(
-        data,
-        ResponseMeta::from_head(reply.head.status, reply.head.headers, attempts),
-    ))
+/// The call that creates a chat completion, streamed or not.
+fn create_call(request: &CreateChatCompletionRequest, body: Bytes, read: Read) -> Call<'_> {
+    Call {
+        operation: "chat.completions.create",
+        method: Method::POST,
+        path: COMPLETIONS.to_owned(),
+        query: Vec::new(),
+        body: Some(body),
+        accept: if read == Read::EventStream {
+            EVENT_STREAM
+        } else {
+            JSON
+        },
+        model: Some(request.model.as_str()),
+        read,
+        deployment_scoped: true,
+    }
 }
 
 fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Bytes, Error> {

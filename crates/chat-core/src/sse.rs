@@ -11,13 +11,11 @@ use std::time::Duration;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures_core::Stream;
 
-use crate::stream::{StreamConfig, StreamMeta};
-use crate::{Body, Error, StreamError, Timeout, TimeoutKind};
+use crate::error::{text_prefix, SNIPPET_BYTES};
+use crate::stream::StreamConfig;
+use crate::{Body, Error, ResponseMeta, StreamError, Timeout, TimeoutKind};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// How many bytes of an offending line an error message quotes.
-const SNIPPET_LEN: usize = 200;
 
 /// One dispatched server-sent event.
 ///
@@ -366,6 +364,31 @@ impl SseDecoder {
         discarded
     }
 
+    /// Ends the stream like [`finish`](Self::finish), and tells what the end cut off: the
+    /// event a blank line would have dispatched (reading a last line that had no line end),
+    /// or a last line that was not a comment and left no data.
+    pub(crate) fn finish_cut(&mut self) -> Cut {
+        let mut cut_line = false;
+        if !self.failed && !self.line.is_empty() {
+            let line = self.line.split().freeze();
+            // Comments and stray white space at the very end cut nothing off.
+            cut_line = !line.starts_with(b":") && !line.trim_ascii().is_empty();
+            // A line that is not a blank line never dispatches; an error leaves no data.
+            let _ = self.process_line(line);
+        }
+        let cut = match self.data.take() {
+            Some(data) => Cut::Event(SseEvent {
+                event: self.event_type.take(),
+                data,
+                id: self.last_event_id().map(str::to_owned),
+            }),
+            None if cut_line => Cut::Line,
+            None => Cut::Nothing,
+        };
+        self.finish();
+        cut
+    }
+
     fn process_line(&mut self, mut line: Bytes) -> Result<Option<SseEvent>, StreamError> {
         if self.data.len() + line.len() > self.max_event_size {
             return Err(self.too_large());
@@ -439,7 +462,7 @@ impl SseDecoder {
         self.fail();
         StreamError::Malformed {
             message: "invalid UTF-8 in event stream".to_owned(),
-            snippet: String::from_utf8_lossy(&line[..line.len().min(SNIPPET_LEN)]).into_owned(),
+            snippet: text_prefix(line, SNIPPET_BYTES),
             request_id: None,
         }
     }
@@ -465,6 +488,18 @@ impl fmt::Debug for SseDecoder {
             .field("failed", &self.failed)
             .finish()
     }
+}
+
+/// What the end of a body cut off (see [`SseDecoder::finish_cut`]).
+#[derive(Debug, Default)]
+pub(crate) enum Cut {
+    /// Nothing: the body ended between events.
+    #[default]
+    Nothing,
+    /// A last line that left no data (such as the start of `data: ...`).
+    Line,
+    /// An event that was not closed by a blank line.
+    Event(SseEvent),
 }
 
 /// The events completed by a chunk: the iterator of [`SseDecoder::decode`].
@@ -494,15 +529,17 @@ impl FusedIterator for SseEvents<'_> {}
 pub struct SseStream {
     body: Option<Body>,
     decoder: SseDecoder,
-    meta: StreamMeta,
+    meta: ResponseMeta,
     idle_timeout: Option<Duration>,
     idle: Option<Pin<Box<tokio::time::Sleep>>>,
     idle_armed: bool,
+    /// What the end of the body cut off, for [`ChatCompletionStream`](crate::ChatCompletionStream).
+    cut: Cut,
 }
 
 impl SseStream {
     /// A stream of the events in `body`.
-    pub fn new(body: Body, config: StreamConfig, meta: StreamMeta) -> Self {
+    pub fn new(body: Body, config: StreamConfig, meta: ResponseMeta) -> Self {
         SseStream {
             body: Some(body),
             decoder: SseDecoder::new(config.max_event_size),
@@ -510,11 +547,12 @@ impl SseStream {
             idle_timeout: config.idle_timeout,
             idle: None,
             idle_armed: false,
+            cut: Cut::Nothing,
         }
     }
 
-    /// The status, headers and request id of the response.
-    pub fn meta(&self) -> &StreamMeta {
+    /// The status, headers, request id, rate limits and attempts of the response.
+    pub fn meta(&self) -> &ResponseMeta {
         &self.meta
     }
 
@@ -544,9 +582,10 @@ impl SseStream {
                 }
                 Poll::Ready(Some(Err(e))) => {
                     self.close();
-                    return Poll::Ready(Some(Err(Error::from(e))));
+                    return Poll::Ready(Some(Err(self.error(e))));
                 }
                 Poll::Ready(None) => {
+                    self.cut = self.decoder.finish_cut();
                     self.close();
                     return Poll::Ready(None);
                 }
@@ -560,29 +599,41 @@ impl SseStream {
         let Some(after) = self.idle_timeout else {
             return Poll::Pending;
         };
-        let deadline = tokio::time::Instant::now() + after;
-        let sleep = match &mut self.idle {
-            Some(sleep) => {
-                if !self.idle_armed {
-                    sleep.as_mut().reset(deadline);
-                }
-                sleep
+        if !self.idle_armed {
+            // A timeout too long to represent never fires.
+            let Some(deadline) = tokio::time::Instant::now().checked_add(after) else {
+                return Poll::Pending;
+            };
+            match &mut self.idle {
+                Some(sleep) => sleep.as_mut().reset(deadline),
+                None => self.idle = Some(Box::pin(tokio::time::sleep_until(deadline))),
             }
-            None => self
-                .idle
-                .insert(Box::pin(tokio::time::sleep_until(deadline))),
+            self.idle_armed = true;
+        }
+        let Some(sleep) = self.idle.as_mut() else {
+            return Poll::Pending;
         };
-        self.idle_armed = true;
         match sleep.as_mut().poll(cx) {
             Poll::Ready(()) => {
                 self.close();
-                Poll::Ready(Some(Err(Error::from(Timeout {
+                let timeout = Timeout {
                     kind: TimeoutKind::Idle,
                     after,
-                }))))
+                };
+                Poll::Ready(Some(Err(self.error(timeout))))
             }
             Poll::Pending => Poll::Pending,
         }
+    }
+
+    /// Feeds the start of the body, read before the stream was made, to the decoder.
+    pub(crate) fn push_first_chunk(&mut self, chunk: Bytes) {
+        self.decoder.push(chunk);
+    }
+
+    /// What the end of the body cut off, once; [`Cut::Nothing`] before the end.
+    pub(crate) fn take_cut(&mut self) -> Cut {
+        std::mem::take(&mut self.cut)
     }
 
     /// Ends the stream: drops the body and whatever the decoder holds.
@@ -592,7 +643,12 @@ impl SseStream {
         self.decoder.finish();
     }
 
-    /// Fills in the request id of a decoder error.
+    /// An error of this stream, with the attempts of the response.
+    fn error(&self, e: impl Into<Error>) -> Error {
+        e.into().with_attempts(self.meta.attempts)
+    }
+
+    /// A decoder error with the request id and attempts of the response.
     pub(crate) fn stream_error(&self, mut e: StreamError) -> Error {
         match &mut e {
             StreamError::Truncated { request_id }
@@ -601,7 +657,7 @@ impl SseStream {
                 request_id.clone_from(&self.meta.request_id);
             }
         }
-        Error::from(e)
+        self.error(e)
     }
 }
 
@@ -657,6 +713,33 @@ mod tests {
         let err = decoder.decode(&b"5"[..]).next().unwrap().unwrap_err();
         assert!(matches!(err, StreamError::EventTooLarge { limit: 10, .. }));
         assert!(decoder.line.is_empty() && decoder.failed);
+    }
+
+    #[test]
+    fn finish_cut_reports_what_the_end_cut_off() {
+        let cut = |input: &[u8]| {
+            let mut decoder = SseDecoder::new(64);
+            decoder.decode(input.to_vec()).for_each(drop);
+            let cut = decoder.finish_cut();
+            // It resets the decoder like `finish`.
+            assert!(!decoder.finish(), "{input:?}");
+            cut
+        };
+        assert!(matches!(cut(b"data: a\n\n"), Cut::Nothing));
+        assert!(matches!(cut(b"data: a\n\n: comment"), Cut::Nothing));
+        assert!(matches!(cut(b"data: a\n\n \t"), Cut::Nothing));
+        assert!(matches!(cut(b"data: a\n\nda"), Cut::Line));
+        assert!(
+            matches!(cut(b"data: \xE2\x82"), Cut::Line),
+            "a cut character"
+        );
+        match cut(b"id: 7\nevent: e\ndata: x\ndata: y") {
+            Cut::Event(event) => {
+                assert_eq!(event, SseEvent::new("x\ny").with_event("e").with_id("7"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(cut(b"data: [DONE]\n"), Cut::Event(e) if e.data() == "[DONE]"));
     }
 
     #[test]

@@ -11,18 +11,13 @@ use chat_types::{
     ApiErrorObject, CreateChatCompletionResponse, CreateChatCompletionStreamResponse,
 };
 use futures_core::Stream;
-use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
-use crate::sse::{SseEvent, SseStream};
+use crate::error::{error_member, parse_error_body, text_prefix, MAX_ERROR_BODY, SNIPPET_BYTES};
+use crate::sse::{Cut, SseEvent, SseStream};
+use crate::trace::OpSpan;
 use crate::{ApiError, Body, ChatCompletionAccumulator, ChatCompletionEventStream, Error};
-use crate::{ErrorKind, StreamError};
-
-/// How many bytes of an error event's data [`ApiError::body`] keeps.
-const MAX_ERROR_BODY: usize = 64 * 1024;
-
-/// How many bytes of a malformed event's data the error quotes.
-const SNIPPET_LEN: usize = 200;
+use crate::{ErrorKind, ResponseMeta, StreamError};
 
 /// Limits of a streamed response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,8 +55,8 @@ impl StreamConfig {
     }
 
     /// Sets the longest wait for the next chunk (`None` waits forever).
-    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.idle_timeout = timeout;
+    pub fn idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.idle_timeout = timeout.into();
         self
     }
 }
@@ -75,32 +70,9 @@ impl Default for StreamConfig {
     }
 }
 
-/// The response head of a stream: what errors from the stream report.
-#[derive(Debug, Clone, Default)]
-pub struct StreamMeta {
-    /// The `x-request-id` header.
-    pub request_id: Option<String>,
-    /// The HTTP status (200 for a stream that started).
-    pub status: StatusCode,
-    /// The response headers.
-    pub headers: HeaderMap,
-}
-
-impl StreamMeta {
-    /// The meta of a response with `status` and `headers`; the request id is read from the
-    /// `x-request-id` header.
-    pub fn new(status: StatusCode, headers: HeaderMap) -> Self {
-        let request_id = headers
-            .get(crate::REQUEST_ID_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        StreamMeta {
-            request_id,
-            status,
-            headers,
-        }
-    }
-}
+/// The metadata of a streamed response: status, headers, request id, rate limits and the
+/// attempts it took. The same type as [`ResponseMeta`].
+pub type StreamMeta = ResponseMeta;
 
 /// A streamed chat completion: a [`Stream`] of [`CreateChatCompletionStreamResponse`] chunks
 /// read from the server-sent events of a `stream: true` response.
@@ -123,13 +95,17 @@ impl StreamMeta {
 ///
 /// When the body ends without `[DONE]`, the stream ends cleanly if every choice it saw has a
 /// finish reason (some compatible servers never send `[DONE]`), and fails with
-/// [`StreamError::Truncated`] otherwise, also when it saw no choice at all. A transport error
-/// yields [`ErrorKind::Transport`](crate::ErrorKind::Transport), and a gap between chunks
-/// longer than [`StreamConfig::idle_timeout`] yields an idle
-/// [`Timeout`](crate::Timeout). After an error the stream yields `None`.
+/// [`StreamError::Truncated`] otherwise, also when it saw no choice at all. When the body
+/// ends inside an event (no blank line after it), that event is read if its data is a whole
+/// chunk or `[DONE]`; otherwise the stream fails with [`StreamError::Truncated`], so a cut
+/// never loses data silently. A transport error yields
+/// [`ErrorKind::Transport`](crate::ErrorKind::Transport), and a gap between chunks longer
+/// than [`StreamConfig::idle_timeout`] yields an idle [`Timeout`](crate::Timeout). Errors
+/// carry the [`attempts`](ResponseMeta::attempts) of the meta. After an error the stream
+/// yields `None`.
 ///
 /// ```
-/// use chat_core::{Body, ChatCompletionStream, StreamConfig, StreamMeta};
+/// use chat_core::{Body, ChatCompletionStream, ResponseMeta, StreamConfig};
 ///
 /// # async fn run() -> Result<(), chat_core::Error> {
 /// let body = Body::from(
@@ -137,7 +113,7 @@ impl StreamMeta {
 ///      data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n\
 ///      data: [DONE]\n\n",
 /// );
-/// let mut stream = ChatCompletionStream::new(body, StreamConfig::default(), StreamMeta::default());
+/// let mut stream = ChatCompletionStream::new(body, StreamConfig::default(), ResponseMeta::default());
 /// let mut text = String::new();
 /// while let Some(chunk) = stream.next().await {
 ///     text.push_str(chunk?.first_content().unwrap_or_default());
@@ -153,6 +129,9 @@ pub struct ChatCompletionStream {
     choices: BTreeMap<u32, bool>,
     unfinished: usize,
     done: bool,
+    /// The operation span: the response id and token usage are recorded on it.
+    span: OpSpan,
+    id_recorded: bool,
 }
 
 /// What one event means for the chunk stream.
@@ -167,17 +146,31 @@ enum Step {
 
 impl ChatCompletionStream {
     /// A stream of the chunks in `body`; `meta` describes the response for errors.
-    pub fn new(body: Body, config: StreamConfig, meta: StreamMeta) -> Self {
+    pub fn new(body: Body, config: StreamConfig, meta: ResponseMeta) -> Self {
         ChatCompletionStream {
             sse: SseStream::new(body, config, meta),
             choices: BTreeMap::new(),
             unfinished: 0,
             done: false,
+            span: OpSpan::none(),
+            id_recorded: false,
         }
     }
 
-    /// The status, headers and request id of the response.
-    pub fn meta(&self) -> &StreamMeta {
+    /// Starts the stream with `chunk`, the start of the body read before it was handed over.
+    pub(crate) fn with_first_chunk(mut self, chunk: Bytes) -> Self {
+        self.sse.push_first_chunk(chunk);
+        self
+    }
+
+    /// Records the response id and the token usage on `span`.
+    pub(crate) fn with_span(mut self, span: OpSpan) -> Self {
+        self.span = span;
+        self
+    }
+
+    /// The status, headers, request id, rate limits and attempts of the response.
+    pub fn meta(&self) -> &ResponseMeta {
         self.sse.meta()
     }
 
@@ -214,22 +207,28 @@ impl ChatCompletionStream {
             if self.done {
                 return Poll::Ready(None);
             }
-            let event = match ready!(self.sse.poll_event(cx)) {
-                Some(Ok(event)) => event,
-                Some(Err(e)) => {
-                    self.done = true;
-                    return Poll::Ready(Some(Err(e)));
-                }
-                None => {
-                    self.done = true;
-                    if self.choices.is_empty() || self.unfinished > 0 {
-                        let truncated = StreamError::Truncated { request_id: None };
-                        return Poll::Ready(Some(Err(self.sse.stream_error(truncated))));
+            let step = match ready!(self.sse.poll_event(cx)) {
+                Some(Ok(event)) => self.read_event(event),
+                Some(Err(e)) => Step::Fail(e),
+                None => match self.sse.take_cut() {
+                    Cut::Nothing => {
+                        self.done = true;
+                        if self.choices.is_empty() || self.unfinished > 0 {
+                            return Poll::Ready(Some(Err(self.truncated())));
+                        }
+                        return Poll::Ready(None);
                     }
-                    return Poll::Ready(None);
-                }
+                    Cut::Line => Step::Fail(self.truncated()),
+                    // The body ended inside this event: read it, unless it was cut short.
+                    Cut::Event(event) => match self.read_event(event) {
+                        Step::Fail(e) if matches!(e.kind(), ErrorKind::Stream(_)) => {
+                            Step::Fail(self.truncated())
+                        }
+                        step => step,
+                    },
+                },
             };
-            match self.read_event(event) {
+            match step {
                 Step::Chunk(chunk) => return Poll::Ready(Some(Ok(chunk))),
                 Step::Skip => {}
                 Step::Done => {
@@ -250,7 +249,7 @@ impl ChatCompletionStream {
         let name = event.event();
         let data = event.data_bytes();
         if name == "error" {
-            return Step::Fail(self.api_error(data, parse_error_payload(data)));
+            return Step::Fail(self.api_error(data, parse_error_body(data)));
         }
         let trimmed = data.trim_ascii();
         if trimmed.is_empty() {
@@ -263,7 +262,7 @@ impl ChatCompletionStream {
         match serde_json::from_slice::<CreateChatCompletionStreamResponse>(data) {
             Ok(mut chunk) => {
                 if chunk.extra.get("error").is_some_and(|e| !e.is_null()) {
-                    let error = chunk.extra.remove("error").and_then(error_object);
+                    let error = chunk.extra.remove("error").and_then(error_member);
                     return Step::Fail(self.api_error(data, error));
                 }
                 if !is_default && !looks_like_chunk(&chunk) {
@@ -277,13 +276,13 @@ impl ChatCompletionStream {
                 // Not a chunk; maybe an error object in a shape the chunk type rejects.
                 if let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(data) {
                     if object.get("error").is_some_and(|e| !e.is_null()) {
-                        let error = object.remove("error").and_then(error_object);
+                        let error = object.remove("error").and_then(error_member);
                         return Step::Fail(self.api_error(data, error));
                     }
                 }
                 let malformed = StreamError::Malformed {
                     message: e.to_string(),
-                    snippet: text_prefix(data, SNIPPET_LEN),
+                    snippet: text_prefix(data, SNIPPET_BYTES),
                     request_id: None,
                 };
                 Step::Fail(self.sse.stream_error(malformed))
@@ -291,7 +290,8 @@ impl ChatCompletionStream {
         }
     }
 
-    /// Records which choices the chunk shows and whether they finished.
+    /// Records which choices the chunk shows and whether they finished, and the response id
+    /// and usage on the span.
     fn track(&mut self, chunk: &CreateChatCompletionStreamResponse) {
         for choice in &chunk.choices {
             let finished = choice
@@ -313,6 +313,21 @@ impl ChatCompletionStream {
                 }
             }
         }
+        if !self.id_recorded {
+            if let Some(id) = chunk.id.as_deref().filter(|id| !id.is_empty()) {
+                self.span.record_usage(id, None);
+                self.id_recorded = true;
+            }
+        }
+        if let Some(usage) = &chunk.usage {
+            self.span
+                .record_usage("", Some((usage.prompt_tokens, usage.completion_tokens)));
+        }
+    }
+
+    fn truncated(&self) -> Error {
+        self.sse
+            .stream_error(StreamError::Truncated { request_id: None })
     }
 
     fn api_error(&self, data: &Bytes, error: Option<ApiErrorObject>) -> Error {
@@ -325,49 +340,15 @@ impl ChatCompletionStream {
             headers: meta.headers.clone(),
             in_stream: true,
         }))
+        .with_attempts(meta.attempts)
     }
 }
 
 /// Whether a chunk from a named event looks like a real chunk rather than some other JSON.
 fn looks_like_chunk(chunk: &CreateChatCompletionStreamResponse) -> bool {
-    chunk.object.as_deref() == Some("chat.completion.chunk") || !chunk.choices.is_empty() || chunk.usage.is_some()
-}
-
-/// The error object in the data of an error event: `{"error": {...}}`, `{"error": "text"}`,
-/// a bare error object with a `message`, or a JSON string.
-fn parse_error_payload(data: &[u8]) -> Option<ApiErrorObject> {
-    match serde_json::from_slice::<Value>(data).ok()? {
-        Value::Object(mut object) => match object.remove("error") {
-            Some(inner) => error_object(inner),
-            None if object.contains_key("message") => {
-                serde_json::from_value(Value::Object(object)).ok()
-            }
-            None => None,
-        },
-        other => error_object(other),
-    }
-}
-
-/// Reads the value of an `"error"` member: an error object or a message string.
-fn error_object(value: Value) -> Option<ApiErrorObject> {
-    match value {
-        Value::String(message) => Some(ApiErrorObject {
-            message,
-            ..ApiErrorObject::default()
-        }),
-        value @ Value::Object(_) => serde_json::from_value(value).ok(),
-        _ => None,
-    }
-}
-
-/// Up to `max` bytes of `data` as text, cut at a character boundary.
-fn text_prefix(data: &[u8], max: usize) -> String {
-    let mut end = data.len().min(max);
-    // Back up to the start of a character: continuation bytes are 0b10xx_xxxx.
-    while end < data.len() && end > 0 && data[end] & 0xC0 == 0x80 {
-        end -= 1;
-    }
-    String::from_utf8_lossy(&data[..end]).into_owned()
+    chunk.object.as_deref() == Some("chat.completion.chunk")
+        || !chunk.choices.is_empty()
+        || chunk.usage.is_some()
 }
 
 impl Stream for ChatCompletionStream {
@@ -386,39 +367,5 @@ impl fmt::Debug for ChatCompletionStream {
             .field("unfinished", &self.unfinished)
             .field("done", &self.done)
             .finish()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_prefix_cuts_at_a_character_boundary() {
-        assert_eq!(text_prefix("aé".as_bytes(), 2), "a");
-        assert_eq!(text_prefix("aé".as_bytes(), 3), "aé");
-        assert_eq!(text_prefix(b"abc", 10), "abc");
-        assert_eq!(text_prefix("é".as_bytes(), 1), "");
-    }
-
-    #[test]
-    fn error_payload_shapes() {
-        let parsed = parse_error_payload(br#"{"error":{"message":"m","code":"c"}}"#).unwrap();
-        assert_eq!(parsed.message, "m");
-        assert!(parsed.code.unwrap().is("c"));
-        assert_eq!(
-            parse_error_payload(br#"{"error":"boom"}"#).unwrap().message,
-            "boom"
-        );
-        assert_eq!(
-            parse_error_payload(br#"{"message":"bare","type":"server_error"}"#)
-                .unwrap()
-                .r#type
-                .as_deref(),
-            Some("server_error")
-        );
-        assert_eq!(parse_error_payload(br#""text""#).unwrap().message, "text");
-        assert!(parse_error_payload(b"not json").is_none());
-        assert!(parse_error_payload(br#"{"other":1}"#).is_none());
     }
 }

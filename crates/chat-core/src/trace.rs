@@ -52,6 +52,11 @@ mod imp {
             OpSpan(span)
         }
 
+        /// A span that records nothing (for streams made outside the client).
+        pub(crate) fn none() -> Self {
+            OpSpan(tracing::Span::none())
+        }
+
         pub(crate) fn attempt(&self, attempt: u32) -> AttemptSpan {
             AttemptSpan(tracing::info_span!(
                 parent: &self.0,
@@ -129,6 +134,10 @@ mod imp {
 
     impl OpSpan {
         pub(crate) fn new(_: &'static str, _: &Method, _: &str, _: Option<&str>) -> Self {
+            OpSpan
+        }
+
+        pub(crate) fn none() -> Self {
             OpSpan
         }
 

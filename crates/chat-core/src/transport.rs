@@ -215,28 +215,39 @@ impl Body {
         std::future::poll_fn(|cx| self.poll_chunk(cx)).await
     }
 
-    /// Reads the whole body, failing with an I/O error once it exceeds `limit` bytes.
-    pub async fn collect(mut self, limit: usize) -> Result<Bytes, TransportError> {
-        if let Inner::Full(b) = &mut self.inner {
-            let b = b.take().unwrap_or_default();
-            if b.len() > limit {
-                return Err(body_too_large(limit));
-            }
-            return Ok(b);
-        }
+    /// Reads the whole body, failing with a [`TransportErrorKind::Other`] error once it
+    /// exceeds `limit` bytes.
+    pub async fn collect(self, limit: usize) -> Result<Bytes, TransportError> {
+        self.collect_limited(limit).await.map_err(|e| match e {
+            CollectError::TooLarge => TransportError::new(
+                TransportErrorKind::Other,
+                format!("response body exceeds the limit of {limit} bytes"),
+            ),
+            CollectError::Transport(e) => e,
+        })
+    }
+
+    /// Reads the whole body, up to `limit` bytes. A body of one chunk is returned without
+    /// copying; more chunks are joined into one buffer.
+    pub(crate) async fn collect_limited(mut self, limit: usize) -> Result<Bytes, CollectError> {
         let mut first: Option<Bytes> = None;
         let mut buf = BytesMut::new();
+        let mut len = 0usize;
         while let Some(chunk) = self.chunk().await {
-            let chunk = chunk?;
-            let len = first.as_ref().map_or(0, |b| b.len()) + buf.len() + chunk.len();
+            let chunk = chunk.map_err(CollectError::Transport)?;
+            len = len.saturating_add(chunk.len());
             if len > limit {
-                return Err(body_too_large(limit));
+                return Err(CollectError::TooLarge);
             }
-            match &first {
+            if chunk.is_empty() {
+                continue;
+            }
+            match first.take() {
                 None if buf.is_empty() => first = Some(chunk),
-                _ => {
-                    if let Some(f) = first.take() {
-                        buf.extend_from_slice(&f);
+                held => {
+                    if let Some(held) = held {
+                        buf.reserve(held.len() + chunk.len());
+                        buf.extend_from_slice(&held);
                     }
                     buf.extend_from_slice(&chunk);
                 }
@@ -246,11 +257,13 @@ impl Body {
     }
 }
 
-fn body_too_large(limit: usize) -> TransportError {
-    TransportError::new(
-        TransportErrorKind::Other,
-        format!("response body exceeds the limit of {limit} bytes"),
-    )
+/// Why [`Body::collect_limited`] failed.
+#[derive(Debug)]
+pub(crate) enum CollectError {
+    /// The body is larger than the limit.
+    TooLarge,
+    /// Reading failed.
+    Transport(TransportError),
 }
 
 impl Stream for Body {

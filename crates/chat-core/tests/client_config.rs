@@ -104,6 +104,12 @@ fn env_config_through_the_injected_getter() {
     assert_eq!(defaults.get_base_url(), "https://api.openai.com/v1");
     assert_eq!(defaults.get_max_retries(), 2);
     assert_eq!(defaults.get_timeout(), Some(Duration::from_secs(600)));
+    // A stalled stream fails after the same 10 minutes instead of hanging forever.
+    assert_eq!(
+        defaults.get_stream_idle_timeout(),
+        Some(Duration::from_secs(600))
+    );
+    assert_eq!(defaults.get_deadline(), None);
 }
 
 #[tokio::test]

@@ -219,3 +219,23 @@ async fn metrics_middleware_sees_transport_failures() {
     assert_eq!(metrics.ok.load(SeqCst), 1);
     assert_eq!(metrics.failed_attempts.load(SeqCst), 1);
 }
+
+#[tokio::test]
+async fn on_error_sees_decode_errors() {
+    let log = Log::default();
+    let t = Scripted::new([Reply::json(200, r#"{"id":"c1","choices":"not a list"}"#)]);
+    let client = Client::new(
+        config().middleware(Recorder {
+            name: "m",
+            log: log.clone(),
+        }),
+        t.clone(),
+    );
+    let e = client.create_chat_completion(&request()).await.unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::Decode(_)), "{e:?}");
+    assert_eq!(
+        log.lock().unwrap()[1..],
+        ["m:response:200:1", "m:error:200:1:false"]
+    );
+    t.assert_done();
+}

@@ -65,7 +65,10 @@ async fn pagination_stream_follows_three_pages() {
         .try_collect()
         .await
         .unwrap();
-    let ids: Vec<&str> = items.iter().map(|c| c.id.as_deref().unwrap_or_default()).collect();
+    let ids: Vec<&str> = items
+        .iter()
+        .map(|c| c.id.as_deref().unwrap_or_default())
+        .collect();
     assert_eq!(ids, ["a", "b", "c", "d", "e"]);
     t.assert_done();
     let uris: Vec<String> = t.requests().into_iter().map(|r| r.uri).collect();
@@ -95,7 +98,10 @@ async fn pagination_stops_on_a_cursor_that_does_not_move_and_on_errors() {
     let t = Scripted::new([page(&["a"], true), Reply::json(404, "{}")]);
     let client = Client::new(config(), t.clone());
     let mut stream = client.list_chat_completions_stream(&Default::default());
-    assert_eq!(stream.next().await.unwrap().unwrap().id.as_deref(), Some("a"));
+    assert_eq!(
+        stream.next().await.unwrap().unwrap().id.as_deref(),
+        Some("a")
+    );
     assert!(stream.next().await.unwrap().unwrap_err().is_not_found());
     assert!(stream.next().await.is_none());
 }
@@ -316,4 +322,18 @@ async fn options_layer_over_each_other() {
     assert_eq!(r.header("x-a"), Some("one"));
     assert_eq!(r.header("x-b"), Some("two"));
     assert!(client.options().is_none());
+}
+
+#[test]
+fn operation_futures_are_send() {
+    // Checked when compiling: the futures can be spawned on a multi-threaded runtime.
+    fn send<T: Send>(_: T) {}
+    let client = Client::new(config(), Scripted::new([]));
+    let req = request();
+    send(client.create_chat_completion(&req));
+    send(client.create_chat_completion_stream(&req));
+    send(client.list_chat_completions(&Default::default()));
+    send(client.delete_chat_completion("x"));
+    send(client.send_raw(Method::GET, "/x", None::<&()>, &RequestOptions::new()));
+    send(client.list_chat_completions_stream(&Default::default()));
 }

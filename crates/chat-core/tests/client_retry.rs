@@ -9,6 +9,8 @@ use chat_core::{Client, ErrorKind, RequestOptions, TimeoutKind, TransportErrorKi
 use client_support::{completion, config, request, Reply, Scripted};
 
 const MS: Duration = Duration::from_millis(1);
+const SSE_CHUNK: &str =
+    "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n";
 
 fn ok() -> Reply {
     Reply::json(200, &completion("c1"))
@@ -29,6 +31,14 @@ async fn run(replies: Vec<Reply>) -> (Scripted, Result<u32, chat_core::Error>) {
         .await
         .map(|r| r.meta().attempts);
     (t, result)
+}
+
+/// Asserts that `e` is the overall deadline of `secs` seconds.
+fn assert_deadline(e: &chat_core::Error, secs: u64) {
+    assert!(
+        matches!(e.kind(), ErrorKind::Timeout(to) if to.kind == TimeoutKind::Deadline && to.after == Duration::from_secs(secs)),
+        "{e:?}"
+    );
 }
 
 /// Whether `d` is the backoff of retry `n` (0.5 s * 2^n capped at 8 s, times 0.75..=1).
@@ -273,10 +283,7 @@ async fn the_overall_deadline_stops_attempts_and_waits() {
     );
     let start = tokio::time::Instant::now();
     let e = client.create_chat_completion(&request()).await.unwrap_err();
-    assert!(
-        matches!(e.kind(), ErrorKind::Timeout(to) if to.kind == TimeoutKind::Deadline && to.after == Duration::from_secs(15)),
-        "{e:?}"
-    );
+    assert_deadline(&e, 15);
     assert!(!e.is_retryable());
     assert_eq!(e.attempts(), 2);
     assert_eq!(start.elapsed(), Duration::from_secs(15));
@@ -292,31 +299,35 @@ async fn the_overall_deadline_stops_attempts_and_waits() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn streams_are_retried_before_the_head_only() {
+async fn streams_are_not_retried_after_their_first_byte() {
     let t = Scripted::new([
         status(503),
         Reply::Fail(TransportErrorKind::Connect),
-        Reply::sse(&[
-            "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n",
-        ])
-        .then_fail(TransportErrorKind::Io),
+        Reply::sse(&[SSE_CHUNK])
+            .header("x-ratelimit-remaining-tokens", "42")
+            .then_fail(TransportErrorKind::Io),
     ]);
     let client = Client::new(config(), t.clone());
     let mut stream = client
         .create_chat_completion_stream(&request())
         .await
         .unwrap();
+    assert_eq!(stream.meta().attempts, 3);
+    assert_eq!(stream.meta().rate_limit.remaining_tokens, Some(42));
     let first = stream.next().await.unwrap().unwrap();
     assert_eq!(first.choices[0].delta.content.as_deref(), Some("hi"));
     let e = stream.next().await.unwrap().unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Transport(_)), "{e:?}");
+    // The error of the stream counts the attempts it took to get it.
+    assert_eq!(e.attempts(), 3);
+    assert!(e.to_string().ends_with("(after 3 attempts)"), "{e}");
     assert!(stream.next().await.is_none());
     assert_eq!(t.requests().len(), 3, "no retry after the first byte");
     t.assert_done();
 }
 
 #[tokio::test(start_paused = true)]
-async fn stream_timeout_covers_the_head_then_the_idle_timeout_applies() {
+async fn stream_timeout_covers_the_first_byte_then_the_idle_timeout_applies() {
     let t = Scripted::new([
         Reply::Hang,
         Reply::sse(&[
@@ -351,5 +362,118 @@ async fn stream_timeout_covers_the_head_then_the_idle_timeout_applies() {
         Duration::from_secs(30),
         "not the 10 s attempt timeout"
     );
+    t.assert_done();
+}
+
+#[tokio::test(start_paused = true)]
+async fn streams_are_retried_until_their_first_byte() {
+    // The head arrived, then the body failed or stalled before its first byte: nothing was
+    // handed out yet, so these attempts are retried.
+    let t = Scripted::new([
+        Reply::sse(&[]).then_fail(TransportErrorKind::Io),
+        Reply::sse(&[""]).then_hang(),
+        Reply::sse(&["", SSE_CHUNK, "data: [DONE]\n\n"]),
+    ]);
+    let client = Client::new(config().timeout(Duration::from_secs(10)), t.clone());
+    let stream = client
+        .create_chat_completion_stream(&request())
+        .await
+        .unwrap();
+    assert_eq!(stream.meta().attempts, 3);
+    assert_eq!(t.request(2).header("x-retry-count"), Some("2"));
+    // The first chunk, read while deciding about retries, is not lost.
+    let full = stream.final_response().await.unwrap();
+    assert_eq!(full.first_content(), Some("hi"));
+    t.assert_done();
+    // The second attempt waited the 10 s timeout for its first byte.
+    assert!(t.gaps()[1] >= Duration::from_secs(10), "{:?}", t.gaps());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_empty_stream_body_is_not_retried_but_truncated() {
+    let t = Scripted::new([Reply::sse(&[])]);
+    let client = Client::new(config(), t.clone());
+    let stream = client
+        .create_chat_completion_stream(&request())
+        .await
+        .unwrap();
+    let e = stream.final_response().await.unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::Stream(chat_core::StreamError::Truncated { .. })
+        ),
+        "{e:?}"
+    );
+    t.assert_done();
+}
+
+/// A token endpoint that never answers the call numbered `hangs_on` (from 0).
+#[derive(Debug)]
+struct StuckCredential {
+    calls: std::sync::atomic::AtomicU32,
+    hangs_on: u32,
+}
+
+impl StuckCredential {
+    fn hanging_on(call: u32) -> Self {
+        StuckCredential {
+            calls: Default::default(),
+            hangs_on: call,
+        }
+    }
+}
+
+#[chat_core::async_trait]
+impl chat_core::CredentialProvider for StuckCredential {
+    async fn credential(&self) -> Result<chat_core::Credential, chat_core::Error> {
+        let call = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if call == self.hangs_on {
+            std::future::pending().await
+        } else {
+            Ok(chat_core::Credential::bearer("token"))
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_attempt_timeout_covers_the_credential() {
+    let t = Scripted::new([ok()]);
+    let client = Client::new(
+        config()
+            .credential_provider(StuckCredential::hanging_on(0))
+            .timeout(Duration::from_secs(5)),
+        t.clone(),
+    );
+    let start = tokio::time::Instant::now();
+    let response = client.create_chat_completion(&request()).await.unwrap();
+    assert_eq!(response.meta().attempts, 2);
+    assert!(
+        is_backoff(start.elapsed() - Duration::from_secs(5), 0),
+        "{:?}",
+        start.elapsed()
+    );
+    t.assert_done();
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_also_bounds_credential_providers() {
+    let t = Scripted::new([status(500)]);
+    let client = Client::new(
+        config()
+            .credential_provider(StuckCredential::hanging_on(1))
+            .deadline(Duration::from_secs(20)),
+        t.clone(),
+    );
+    let start = tokio::time::Instant::now();
+    let e = client.create_chat_completion(&request()).await.unwrap_err();
+    assert_deadline(&e, 20);
+    assert_eq!(start.elapsed(), Duration::from_secs(20));
+    assert_eq!(
+        e.attempts(),
+        2,
+        "the second attempt was waiting for its credential"
+    );
+    assert_eq!(t.requests().len(), 1);
     t.assert_done();
 }

@@ -67,6 +67,17 @@ impl Subscriber for Capture {
     fn exit(&self, _: &Id) {}
 }
 
+/// Asserts that `fields` has each of the `expected` values.
+fn assert_fields(fields: &Fields, expected: &[(&str, &str)]) {
+    for (k, v) in expected {
+        assert_eq!(
+            fields.get(*k).map(String::as_str),
+            Some(*v),
+            "{k} in {fields:?}"
+        );
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn spans_carry_semantic_fields_and_no_secrets() {
     let capture = Capture::default();
@@ -105,9 +116,7 @@ async fn spans_carry_semantic_fields_and_no_secrets() {
         ("request_id", "req_1"),
         ("attempts", "2"),
     ];
-    for (k, v) in expect {
-        assert_eq!(op.get(k).map(String::as_str), Some(v), "{k} in {op:?}");
-    }
+    assert_fields(op, &expect);
     let attempts: Vec<(String, String)> = spans
         .iter()
         .filter(|(n, _)| n == "chat_core.attempt")
@@ -127,4 +136,35 @@ async fn spans_carry_semantic_fields_and_no_secrets() {
     let everything = format!("{spans:?} {events:?}");
     assert!(!everything.contains(KEY));
     assert!(!everything.contains("SECRET-CONTENT"));
+}
+
+#[tokio::test]
+async fn streamed_completions_record_id_and_usage() {
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.clone());
+
+    let t = Scripted::new([Reply::sse(&[
+        "data: {\"id\":\"chatcmpl-s\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":\"stop\"}]}\n\n",
+        "data: {\"id\":\"chatcmpl-s\",\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":2,\"total_tokens\":9}}\n\n",
+        "data: [DONE]\n\n",
+    ])]);
+    let client = Client::new(config(), t.clone());
+    let req = CreateChatCompletionRequest::new("gpt-4o", []);
+    let stream = client.create_chat_completion_stream(&req).await.unwrap();
+    stream.final_response().await.unwrap();
+
+    let spans = capture.0.spans.lock().unwrap().clone();
+    let (_, op) = spans
+        .iter()
+        .find(|(n, _)| n == "chat_core.operation")
+        .expect("an operation span");
+    let expect = [
+        ("gen_ai.operation.name", "chat"),
+        ("gen_ai.response.id", "chatcmpl-s"),
+        ("gen_ai.usage.input_tokens", "7"),
+        ("gen_ai.usage.output_tokens", "2"),
+        ("http.response.status_code", "200"),
+        ("attempts", "1"),
+    ];
+    assert_fields(op, &expect);
 }

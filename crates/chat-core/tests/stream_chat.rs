@@ -357,3 +357,90 @@ async fn a_slow_consumer_does_not_trip_the_idle_timeout() {
     }
     assert_eq!(n, 3);
 }
+
+#[tokio::test]
+async fn an_event_cut_by_the_end_of_the_body_is_never_lost_silently() {
+    let usage = "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}";
+    // Every choice finished, then the body stops inside the usage event: truncated, although
+    // the choices alone would look complete.
+    let cut = &usage[..usage.len() - 5];
+    let outcome = run(chat_stream(Body::from(format!("{CHUNK}{FINISH}{cut}")))).await;
+    assert_eq!(outcome.chunks.len(), 2);
+    assert!(
+        outcome
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("stream ended before completion")),
+        "{outcome:?}"
+    );
+    // A last line cut before its colon is a cut too.
+    let outcome = run(chat_stream(Body::from(format!("{CHUNK}{FINISH}da")))).await;
+    assert!(outcome.error.is_some(), "{outcome:?}");
+
+    // A whole last event without the blank line after it is read, not dropped.
+    for end in ["", "\n"] {
+        let outcome = run(chat_stream(Body::from(format!(
+            "{CHUNK}{FINISH}{usage}{end}"
+        ))))
+        .await;
+        assert_eq!(outcome.error, None, "{end:?}");
+        assert_eq!(outcome.chunks.len(), 3, "{end:?}");
+        assert_eq!(outcome.chunks[2]["usage"]["total_tokens"], 2);
+        let outcome = run(chat_stream(Body::from(format!(
+            "{CHUNK}{FINISH}data: [DONE]{end}"
+        ))))
+        .await;
+        assert_eq!((outcome.chunks.len(), outcome.error), (2, None), "{end:?}");
+    }
+    // Even when its choice had not finished, a cut-off [DONE] ends the stream cleanly.
+    let outcome = run(chat_stream(body_of([CHUNK, "data: [DO", "NE]"]))).await;
+    assert_eq!((outcome.chunks.len(), outcome.error), (1, None));
+    // A comment without a line end at the very end is harmless.
+    let outcome = run(chat_stream(Body::from(format!("{CHUNK}{FINISH}: bye")))).await;
+    assert_eq!((outcome.chunks.len(), outcome.error), (2, None));
+    // A cut error event is still an API error.
+    let err = chat_stream(Body::from(
+        "event: error\ndata: {\"error\":{\"message\":\"gone\"}}",
+    ))
+    .final_response()
+    .await
+    .unwrap_err();
+    assert_eq!(err.api_error().map(|a| a.message()), Some("gone"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_timeout_too_long_to_represent_never_fires() {
+    let slow = Slow {
+        items: [
+            (Duration::from_secs(3600), CHUNK),
+            (Duration::from_secs(1), FINISH),
+        ]
+        .into_iter()
+        .collect(),
+        sleep: None,
+    };
+    let config = StreamConfig::default().idle_timeout(Duration::MAX);
+    let stream = ChatCompletionStream::new(Body::from_stream(slow), config, meta());
+    let outcome = run(stream).await;
+    assert_eq!((outcome.chunks.len(), outcome.error), (2, None));
+}
+
+#[tokio::test]
+async fn the_meta_carries_rate_limits_and_attempts() {
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        "x-ratelimit-remaining-requests",
+        http::HeaderValue::from_static("9"),
+    );
+    let meta = chat_core::ResponseMeta::from_head(http::StatusCode::OK, headers, 3);
+    let body = Body::from(format!("{CHUNK}data: {{bad json\n\n"));
+    let mut stream = ChatCompletionStream::new(body, StreamConfig::default(), meta);
+    assert_eq!(stream.meta().rate_limit.remaining_requests, Some(9));
+    stream.next().await.unwrap().unwrap();
+    let err = stream.next().await.unwrap().unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Stream(StreamError::Malformed { .. })),
+        "{err:?}"
+    );
+    assert_eq!(err.attempts(), 3);
+}

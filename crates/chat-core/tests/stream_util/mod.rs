@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use chat_core::{Body, ChatCompletionStream, StreamConfig, StreamMeta, TransportError};
+use chat_core::{Body, ChatCompletionStream, ResponseMeta, StreamConfig, TransportError};
 use futures_core::Stream;
 
 /// A body stream that hands out prepared chunks, counts how many were taken, notes when it
@@ -107,10 +107,10 @@ pub fn chat_stream(body: Body) -> ChatCompletionStream {
 }
 
 /// The meta the tests use: status 200 and request id `req_test`.
-pub fn meta() -> StreamMeta {
+pub fn meta() -> ResponseMeta {
     let mut headers = http::HeaderMap::new();
     headers.insert("x-request-id", http::HeaderValue::from_static("req_test"));
-    StreamMeta::new(http::StatusCode::OK, headers)
+    ResponseMeta::new(http::StatusCode::OK, headers)
 }
 
 /// What a whole stream produced: each chunk as JSON, then the error's text if it failed.
