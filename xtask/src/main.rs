@@ -78,6 +78,7 @@ fn ci(root: &Path) -> Result<(), String> {
             &[],
         )
     })?;
+    step("features", || check_feature_sets(root))?;
     step("test", || {
         run(
             root,
@@ -97,6 +98,33 @@ fn ci(root: &Path) -> Result<(), String> {
         )
     })?;
     println!("xtask ci: all steps passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// Each library crate builds alone with its own feature sets (no help from workspace feature
+/// unification): chat-types with plain serde, chat-core without tracing, chat-hyper with
+/// either root store, chat-mock without its server.
+fn check_feature_sets(root: &Path) -> Result<(), String> {
+    let sets: &[&[&str]] = &[
+        &["-p", "chat-types"],
+        &["-p", "chat-core"],
+        &["-p", "chat-core", "--features", "tracing"],
+        &["-p", "chat-hyper", "--no-default-features"],
+        &[
+            "-p",
+            "chat-hyper",
+            "--no-default-features",
+            "--features",
+            "native-roots",
+        ],
+        &["-p", "chat-mock"],
+        &["-p", "chat-mock", "--features", "server"],
+    ];
+    for set in sets {
+        let mut args = vec!["check", "--quiet"];
+        args.extend_from_slice(set);
+        run(root, "cargo", &args, &[])?;
+    }
     Ok(())
 }
 
