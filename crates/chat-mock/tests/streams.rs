@@ -44,7 +44,9 @@ async fn text_is_split_into_one_event_per_word_and_chunk() {
     assert!(parsed
         .iter()
         .all(|c| c.id.as_deref() == Some("chatcmpl-mock-0") && c.model == "gpt-4o"));
-    assert!(parsed.iter().all(|c| c.object.as_deref() == Some("chat.completion.chunk")));
+    assert!(parsed
+        .iter()
+        .all(|c| c.object.as_deref() == Some("chat.completion.chunk")));
 }
 
 #[tokio::test]

@@ -248,7 +248,10 @@ fn every_fixture_file_is_listed() {
 #[test]
 fn openai_plain_response_with_usage_details() {
     let r = response("openai-plain.json");
-    assert_eq!(r.id.as_deref(), Some("chatcmpl-BRx4wzVj4cPpgwvTNkG3wMvoTiE8x"));
+    assert_eq!(
+        r.id.as_deref(),
+        Some("chatcmpl-BRx4wzVj4cPpgwvTNkG3wMvoTiE8x")
+    );
     assert_eq!(r.object.as_deref(), Some("chat.completion"));
     assert_eq!(r.created, Some(1745935110));
     assert_eq!(r.first_content(), Some("The capital of France is Paris."));
@@ -622,7 +625,10 @@ fn azure_error_shapes() {
 #[test]
 fn missing_id_created_object_and_fingerprint_are_accepted() {
     let r = response("lenient-missing-metadata.json");
-    assert_eq!((r.id.as_deref(), r.created, r.object.as_deref()), (None, None, None));
+    assert_eq!(
+        (r.id.as_deref(), r.created, r.object.as_deref()),
+        (None, None, None)
+    );
     assert_eq!(r.system_fingerprint, None);
     assert_eq!(r.first_content(), Some("Sure."));
     let back = serde_json::to_value(&r).unwrap();
