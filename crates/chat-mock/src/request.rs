@@ -13,8 +13,9 @@ pub const REDACTED: &str = "[redacted]";
 
 /// One request the app sent through a mock, kept for assertions.
 ///
-/// Cheap to clone. Headers that carry secrets (`authorization`, `api-key`, and any header whose
-/// name contains `key`, `token`, `secret` or `cookie`) read as `"[redacted]"`; use
+/// Cheap to clone. Headers that carry secrets (any header whose name contains `auth`, `key`,
+/// `token`, `secret`, `password`, `credential`, `signature` or `cookie`, such as
+/// `authorization` and `api-key`) read as `"[redacted]"`, in `Debug` output too; use
 /// [`header_matches`](Self::header_matches) to check their real value without exposing it.
 #[derive(Clone)]
 pub struct RecordedRequest {
@@ -60,7 +61,15 @@ impl RecordedRequest {
         &self.inner.method
     }
 
-    /// The full URI, such as `https://api.openai.com/v1/chat/completions`.
+    /// The request URI as the mock received it.
+    ///
+    /// From a client on [`MockTransport`](crate::MockTransport), the full URI, such as
+    /// `https://api.openai.com/v1/chat/completions`. Through `MockServer` (feature `server`),
+    /// only what an HTTP/1.1 request line carries: the path and query, such as
+    /// `/v1/chat/completions`. [`path`](Self::path) is the same either way.
+    ///
+    /// Unlike `Debug` output, this is not redacted: a secret query parameter or user
+    /// password in the URI is returned as sent.
     pub fn uri(&self) -> &Uri {
         &self.inner.uri
     }
@@ -246,15 +255,23 @@ impl fmt::Debug for RecordedRequest {
     }
 }
 
-/// Whether a header of this name carries a secret and must not be shown.
+/// Parts of header and query parameter names that mark a secret value.
+const SECRET_NAME_PARTS: &[&str] = &[
+    "auth", // authorization, proxy-authorization, x-auth-token, ...
+    "key",
+    "token",
+    "secret",
+    "password",
+    "credential",
+    "signature",
+    "cookie",
+];
+
+/// Whether a header (or query parameter) of this name carries a secret and must not be shown.
 pub(crate) fn is_secret_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    n == "authorization"
-        || n == "proxy-authorization"
-        || n.contains("key")
-        || n.contains("token")
-        || n.contains("secret")
-        || n.contains("cookie")
+    // `sig` is the signature of Azure shared-access URLs.
+    n == "sig" || SECRET_NAME_PARTS.iter().any(|part| n.contains(part))
 }
 
 /// A copy of `headers` with secret values replaced.
@@ -270,9 +287,15 @@ pub(crate) fn redact_headers(headers: &HeaderMap) -> HeaderMap {
     out
 }
 
-/// The URI as text with secret query parameters (named like a key or token) replaced.
+/// The URI as text with the user information (`user:password@`) and secret query parameters
+/// (named like a key or token) replaced.
 pub(crate) fn redact_uri(uri: &Uri) -> String {
-    let text = uri.to_string();
+    let mut text = uri.to_string();
+    if let Some(authority) = uri.authority() {
+        if let Some((_, host)) = authority.as_str().rsplit_once('@') {
+            text = text.replacen(authority.as_str(), &format!("{REDACTED}@{host}"), 1);
+        }
+    }
     let Some((base, query)) = text.split_once('?') else {
         return text;
     };
@@ -317,6 +340,10 @@ mod tests {
             ))
             .unwrap();
         let r = RecordedRequest::new(0, &req);
+        assert_eq!(
+            redact_uri(r.uri()),
+            "https://x.test/v1/chat/completions?api_key=[redacted]&a=b"
+        );
         assert_eq!(r.header("authorization"), Some(REDACTED));
         assert_eq!(r.header("api-key"), Some(REDACTED));
         assert_eq!(r.header("x-goog-api-key"), Some(REDACTED));
@@ -327,5 +354,50 @@ mod tests {
         assert!(!debug.contains("sk-"), "{debug}");
         assert_eq!(r.last_user_message().as_deref(), Some("hi"));
         assert_eq!(r.model(), Some("m"));
+    }
+
+    #[test]
+    fn secret_names_cover_common_credentials_but_not_ordinary_headers() {
+        for name in [
+            "Authorization",
+            "proxy-authorization",
+            "x-api-key",
+            "ocp-apim-subscription-key",
+            "x-amz-security-token",
+            "x-client-secret",
+            "x-password",
+            "x-goog-credentials",
+            "x-signature",
+            "set-cookie",
+            "sig",
+        ] {
+            assert!(is_secret_header(name), "{name}");
+        }
+        for name in [
+            "content-type",
+            "openai-organization",
+            "openai-project",
+            "x-request-id",
+            "user-agent",
+            "api-version",
+            "signal",
+        ] {
+            assert!(!is_secret_header(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn uris_lose_user_passwords_and_secret_query_values() {
+        let uri: Uri =
+            "https://bob:hunter2@proxy.test:8443/v1/chat/completions?sig=abc&api-version=1&Token=t"
+                .parse()
+                .unwrap();
+        assert_eq!(
+            redact_uri(&uri),
+            "https://[redacted]@proxy.test:8443/v1/chat/completions\
+             ?sig=[redacted]&api-version=1&Token=[redacted]"
+        );
+        let uri: Uri = "/v1/chat/completions".parse().unwrap();
+        assert_eq!(redact_uri(&uri), "/v1/chat/completions");
     }
 }

@@ -115,7 +115,9 @@ macro_rules! head_methods {
 /// [`MockStream`], [`MockApiError`], [`MockRaw`]) that convert into a `MockResponse`.
 ///
 /// A completion given to a request with `"stream": true` is served as an event stream with
-/// the same content, so one script serves both kinds of calls.
+/// the same text, refusal, function tool calls, finish reasons and usage, so one script serves
+/// both kinds of calls (custom tool calls, annotations, log probabilities and audio are not
+/// streamed; script a [`MockStream`] or [`MockResponse::sse`] for those).
 #[derive(Debug, Clone)]
 pub struct MockResponse {
     kind: Kind,

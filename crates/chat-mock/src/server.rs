@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -30,7 +30,9 @@ use crate::MockTransport;
 /// the connection without an answer, a broken stream aborts the chunked body, and a hang
 /// keeps the connection open and silent.
 ///
-/// The server stops when dropped. It must be started inside a tokio runtime.
+/// [`shutdown`](Self::shutdown) stops the server and waits until its port is closed; dropping
+/// it stops it too, in the background (the port may still accept a connection for a moment).
+/// It must be started inside a tokio runtime.
 ///
 /// ```no_run
 /// use chat_mock::{MockResponse, MockServer, MockTransport};
@@ -46,7 +48,10 @@ use crate::MockTransport;
 pub struct MockServer {
     addr: SocketAddr,
     mock: MockTransport,
+    /// The accept loop.
     task: JoinHandle<()>,
+    /// One task per connection; dropping the set aborts them.
+    connections: Arc<Mutex<JoinSet<()>>>,
 }
 
 impl MockServer {
@@ -67,8 +72,14 @@ impl MockServer {
         let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let shared = mock.shared().clone();
-        let task = tokio::spawn(accept_loop(listener, shared));
-        Ok(MockServer { addr, mock, task })
+        let connections = Arc::new(Mutex::new(JoinSet::new()));
+        let task = tokio::spawn(accept_loop(listener, shared, connections.clone()));
+        Ok(MockServer {
+            addr,
+            mock,
+            task,
+            connections,
+        })
     }
 
     /// The base URL of the API, `http://127.0.0.1:PORT/v1`.
@@ -91,13 +102,28 @@ impl MockServer {
     pub fn mock(&self) -> &MockTransport {
         &self.mock
     }
+
+    /// Stops the server: when this returns, the port is closed and every connection (including
+    /// one waiting on a [`hang`](crate::MockResponse::hang)) is dropped.
+    pub async fn shutdown(mut self) {
+        self.task.abort();
+        // The accept loop ends as cancelled, its listener dropped; it spawns nothing more.
+        let _ = (&mut self.task).await;
+        let mut connections = std::mem::take(&mut *lock(&self.connections));
+        connections.shutdown().await;
+    }
 }
 
 impl Drop for MockServer {
     fn drop(&mut self) {
-        // Dropping the accept loop drops its connection set, which aborts every connection.
+        // The connection set goes with the last of the server and the accept loop, which
+        // aborts every connection.
         self.task.abort();
     }
+}
+
+fn lock(connections: &Mutex<JoinSet<()>>) -> MutexGuard<'_, JoinSet<()>> {
+    connections.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl fmt::Debug for MockServer {
@@ -109,10 +135,16 @@ impl fmt::Debug for MockServer {
     }
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    let mut connections = JoinSet::new();
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    connections: Arc<Mutex<JoinSet<()>>>,
+) {
     loop {
-        while connections.try_join_next().is_some() {}
+        {
+            let mut set = lock(&connections);
+            while set.try_join_next().is_some() {}
+        }
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(_) => {
@@ -123,7 +155,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
-        connections.spawn(async move {
+        lock(&connections).spawn(async move {
             let service = service_fn(move |req| handle(shared.clone(), req));
             // A connection ends with an error when a fault is scripted; nothing to report.
             let _ = http1::Builder::new()

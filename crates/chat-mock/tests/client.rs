@@ -4,12 +4,31 @@
 use std::time::Duration;
 
 use chat_core::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-use chat_core::{ErrorKind, TransportErrorKind};
+use chat_core::{Client, ErrorKind, TransportErrorKind};
 use chat_mock::{Match, MockResponse, MockStream, MockTransport, REDACTED};
 use serde_json::json;
 
 fn ask(text: &str) -> CreateChatCompletionRequest {
     CreateChatCompletionRequest::new("gpt-4o", [Message::user(text)])
+}
+
+/// Streams an answer to `ask("hi")` to its end: the text received and the error that ended
+/// the stream, if any (nothing may follow an error).
+async fn read_stream(client: &Client) -> (String, Option<chat_core::Error>) {
+    let mut stream = client
+        .create_chat_completion_stream(&ask("hi"))
+        .await
+        .unwrap();
+    let mut text = String::new();
+    let mut err = None;
+    while let Some(chunk) = stream.next().await {
+        assert!(err.is_none(), "an item after the error {err:?}");
+        match chunk {
+            Ok(c) => text.push_str(c.first_content().unwrap_or_default()),
+            Err(e) => err = Some(e),
+        }
+    }
+    (text, err)
 }
 
 #[tokio::test]
@@ -140,16 +159,8 @@ async fn a_stalled_stream_hits_the_idle_timeout() {
     mock.push(MockStream::text("a b c").hang_after(2));
     let client = mock
         .client_with(MockTransport::client_config().stream_idle_timeout(Duration::from_secs(5)));
-    let mut stream = client
-        .create_chat_completion_stream(&ask("hi"))
-        .await
-        .unwrap();
-    let mut err = None;
-    while let Some(chunk) = stream.next().await {
-        if let Err(e) = chunk {
-            err = Some(e);
-        }
-    }
+    let (text, err) = read_stream(&client).await;
+    assert_eq!(text, "a");
     let err = err.expect("idle timeout");
     assert!(err.is_timeout(), "{err}");
 }
@@ -173,19 +184,7 @@ async fn connect_refused_is_a_transport_error_after_retries() {
 async fn a_disconnect_mid_stream_surfaces_as_an_io_error() {
     let mock = MockTransport::new();
     mock.push(MockStream::text("one two three").disconnect_after(3));
-    let mut stream = mock
-        .client()
-        .create_chat_completion_stream(&ask("hi"))
-        .await
-        .unwrap();
-    let mut text = String::new();
-    let mut err = None;
-    while let Some(chunk) = stream.next().await {
-        match chunk {
-            Ok(c) => text.push_str(c.first_content().unwrap_or_default()),
-            Err(e) => err = Some(e),
-        }
-    }
+    let (text, err) = read_stream(&mock.client()).await;
     assert_eq!(text, "one two");
     match err.expect("an error").kind() {
         ErrorKind::Transport(t) => assert_eq!(t.kind(), TransportErrorKind::Io),
@@ -197,17 +196,8 @@ async fn a_disconnect_mid_stream_surfaces_as_an_io_error() {
 async fn an_error_event_in_a_stream_is_an_api_error() {
     let mock = MockTransport::new();
     mock.push(MockStream::text("partial").error_after(1, MockResponse::error(500).message("boom")));
-    let mut stream = mock
-        .client()
-        .create_chat_completion_stream(&ask("hi"))
-        .await
-        .unwrap();
-    let mut err = None;
-    while let Some(chunk) = stream.next().await {
-        if let Err(e) = chunk {
-            err = Some(e);
-        }
-    }
+    let (text, err) = read_stream(&mock.client()).await;
+    assert_eq!(text, "", "the error event comes right after the role chunk");
     let err = err.expect("an error");
     let api = err.api_error().expect("an api error");
     assert!(api.in_stream);

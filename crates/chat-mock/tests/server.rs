@@ -205,3 +205,38 @@ async fn the_server_stops_when_dropped() {
     }
     assert!(refused, "the port still accepts connections");
 }
+
+#[tokio::test]
+async fn shutdown_closes_the_port_and_open_connections() {
+    let mock = MockTransport::new();
+    mock.push(MockResponse::hang());
+    let server = MockServer::start(mock.clone()).await;
+    let addr = server.addr();
+    // A connection whose request never gets an answer.
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    let conn = tokio::spawn(conn);
+    let req = hyper::Request::builder()
+        .method("POST")
+        .uri("/v1/chat/completions")
+        .header("host", addr.to_string())
+        .body(chat(false, "x").to_string())
+        .unwrap();
+    let pending = tokio::spawn(sender.send_request(req));
+    while mock.request_count() == 0 {
+        tokio::task::yield_now().await;
+    }
+
+    server.shutdown().await;
+
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "the port still accepts connections"
+    );
+    // The waiting request fails instead of hanging forever.
+    assert!(pending.await.unwrap().is_err());
+    let _ = conn.await;
+    mock.assert_all_used();
+}

@@ -68,10 +68,27 @@ impl ChatCompletionMessageToolCalls {
         }
     }
 
+    /// The name of the function or custom tool called, if the variant is known.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Self::Function(c) => Some(&c.function.name),
+            Self::Custom(c) => Some(&c.custom.name),
+            Self::Unknown(_) => None,
+        }
+    }
+
     /// The function call, if this is one.
     pub fn as_function(&self) -> Option<&ChatCompletionMessageToolCall> {
         match self {
             Self::Function(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The custom tool call, if this is one.
+    pub fn as_custom(&self) -> Option<&ChatCompletionMessageCustomToolCall> {
+        match self {
+            Self::Custom(c) => Some(c),
             _ => None,
         }
     }
@@ -105,6 +122,16 @@ impl ChatCompletionMessageToolCall {
             extra: Default::default(),
         }
     }
+
+    /// The name of the function called.
+    pub fn name(&self) -> &str {
+        &self.function.name
+    }
+
+    /// Parses the arguments as JSON into `T` (see [`FunctionCall::parse_arguments`]).
+    pub fn parse_arguments<T: serde::de::DeserializeOwned>(&self) -> serde_json::Result<T> {
+        self.function.parse_arguments()
+    }
 }
 
 wire_object! {
@@ -119,7 +146,11 @@ wire_object! {
 }
 
 impl FunctionCall {
-    /// Parses the arguments as JSON into `T`.
+    /// Parses the arguments as JSON into `T`, such as a struct deriving `Deserialize` or a
+    /// [`serde_json::Value`].
+    ///
+    /// The model writes the arguments, so they can be invalid JSON or miss fields even with
+    /// `strict` tools; treat an error as an answer to send back to the model, not as a bug.
     pub fn parse_arguments<T: serde::de::DeserializeOwned>(&self) -> serde_json::Result<T> {
         serde_json::from_str(&self.arguments)
     }

@@ -16,11 +16,11 @@ wire_object! {
     #[derive(Default)]
     pub struct ApiErrorObject {
         /// A machine-readable code such as `rate_limit_exceeded`; some servers send a number.
-        opt code: Option<ErrorCode>,
+        def code: Option<ErrorCode>,
         /// A human-readable message.
         def message: String,
         /// The request parameter the error is about, if any.
-        opt param: Option<String>,
+        def param: Option<String>,
         /// The error type, such as `invalid_request_error` or `insufficient_quota`.
         opt r#type = "type": Option<String>,
     }
@@ -103,6 +103,9 @@ impl<'de> serde::Deserialize<'de> for ErrorCode {
 
 impl crate::UnknownFields for ErrorCode {
     fn collect_unknown_fields(&self, _path: &str, _out: &mut Vec<String>) {}
+    fn never_unknown() -> bool {
+        true
+    }
 }
 
 impl fmt::Display for ApiErrorObject {

@@ -61,15 +61,18 @@ wire_object! {
         /// The id of the message.
         def id: String,
         /// The text of the message.
-        opt content: Option<String>,
+        def content: Option<String>,
         /// The refusal message.
-        opt refusal: Option<String>,
+        def refusal: Option<String>,
         /// Tool calls of the message.
         opt tool_calls: Option<Vec<ChatCompletionMessageToolCalls>>,
         /// Annotations of the message.
         opt annotations: Option<Vec<ChatCompletionResponseMessageAnnotation>>,
         /// The role of the author.
         def role: Role,
+        /// The participant name the message was sent with, if any (the stored-message
+        /// examples of the spec carry it, its schema does not declare it).
+        opt name: Option<String>,
         /// The function call (deprecated).
         opt function_call: Option<ChatCompletionResponseMessageFunctionCall>,
         /// Audio of the message.
@@ -164,5 +167,49 @@ fn push_page(
     }
     if let Some(o) = order {
         q.push(("order".to_owned(), o.as_str().to_owned()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::UnknownFields;
+
+    #[test]
+    fn a_stored_message_keeps_its_participant_name() {
+        let v =
+            json!({"id": "m1", "role": "user", "content": "hi", "refusal": null, "name": "ann"});
+        let item: ChatCompletionMessageListItem = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(item.name.as_deref(), Some("ann"));
+        assert!(item.unknown_fields().is_empty());
+        assert_eq!(serde_json::to_value(&item).unwrap(), v);
+    }
+
+    #[test]
+    fn list_parameters_become_query_pairs() {
+        let p = ListChatCompletionsParams {
+            model: Some("gpt-4o".into()),
+            metadata: Some([("team".to_owned(), "a b".to_owned())].into()),
+            after: Some("chatcmpl-1".into()),
+            limit: Some(5),
+            order: Some(ListOrder::Desc),
+        };
+        let pairs = p.to_query_pairs();
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, &**v)).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("model", "gpt-4o"),
+                ("metadata[team]", "a b"),
+                ("after", "chatcmpl-1"),
+                ("limit", "5"),
+                ("order", "desc"),
+            ]
+        );
+        assert!(ListChatCompletionMessagesParams::default()
+            .to_query_pairs()
+            .is_empty());
     }
 }

@@ -2,13 +2,9 @@
 //! format, predicted output, audio output, web search, moderation, prompt caching and stop
 //! sequences.
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::ser::Serializer;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::wire::Key;
-use crate::{ChatCompletionRequestTextContent, ExtraFields, UnknownFields};
+use crate::{ChatCompletionRequestTextContent, ExtraFields};
 
 string_enum! {
     open
@@ -16,7 +12,7 @@ string_enum! {
     ///
     /// The spec accepts any string and lists well-known ids; any other id (a fine-tune, or
     /// `"llama3"` on a compatible server) is kept in [`ModelIdsShared::Unknown`] and is not
-    /// reported by [`UnknownFields`].
+    /// reported by [`UnknownFields`](crate::UnknownFields).
     ///
     /// ```
     /// use chat_types::ModelIdsShared;
@@ -275,128 +271,13 @@ impl From<CustomVoice> for VoiceIdsOrCustomVoice {
     }
 }
 
-impl Serialize for VoiceIdsOrCustomVoice {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            VoiceIdsOrCustomVoice::Voice(v) => v.serialize(s),
-            VoiceIdsOrCustomVoice::Custom(v) => v.serialize(s),
-            VoiceIdsOrCustomVoice::Unknown(v) => v.serialize(s),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for VoiceIdsOrCustomVoice {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StringOrNamedVisitor::<Self>::new("id"))
-    }
-}
-
-impl UnknownFields for VoiceIdsOrCustomVoice {
-    fn collect_unknown_fields(&self, path: &str, out: &mut Vec<String>) {
-        match self {
-            VoiceIdsOrCustomVoice::Voice(_) => {}
-            VoiceIdsOrCustomVoice::Custom(v) => {
-                // The variant notation of the flat spec reference.
-                v.collect_unknown_fields(&format!("{path}<object{{id}}>"), out)
-            }
-            VoiceIdsOrCustomVoice::Unknown(_) => out.push(format!("{path}<?>")),
-        }
-    }
-}
-
-impl StringOrNamed for VoiceIdsOrCustomVoice {
-    const EXPECTING: &'static str = "a voice name or a custom voice object";
-    fn from_text(s: &str) -> Self {
-        VoiceIdsOrCustomVoice::Voice(s.into())
-    }
-    fn from_string(s: String) -> Self {
-        VoiceIdsOrCustomVoice::Voice(s.into())
-    }
-    fn from_named(id: String, extra: ExtraFields) -> Self {
-        VoiceIdsOrCustomVoice::Custom(CustomVoice { id, extra })
-    }
-    fn unknown(v: Value) -> Self {
-        VoiceIdsOrCustomVoice::Unknown(v)
-    }
-}
-
-/// A union of a string and an object told apart only by one required string field (such as
-/// `{"id": ..}` or `{"name": ..}`); implemented by the hand-written unions of the crate.
-pub(crate) trait StringOrNamed: Sized {
-    /// What the visitor expects, for error messages.
-    const EXPECTING: &'static str;
-    /// Builds the string variant.
-    fn from_text(s: &str) -> Self;
-    /// Builds the string variant from an owned string.
-    fn from_string(s: String) -> Self;
-    /// Builds the object variant from its required field and the other fields.
-    fn from_named(value: String, extra: ExtraFields) -> Self;
-    /// Keeps any other shape.
-    fn unknown(v: Value) -> Self;
-}
-
-/// Streams a [`StringOrNamed`] union: a string, or an object whose `field` is a string; any
-/// other shape becomes the unknown variant.
-pub(crate) struct StringOrNamedVisitor<T> {
-    field: &'static str,
-    marker: std::marker::PhantomData<T>,
-}
-
-impl<T> StringOrNamedVisitor<T> {
-    /// A visitor for objects identified by `field`.
-    pub(crate) fn new(field: &'static str) -> Self {
-        StringOrNamedVisitor {
-            field,
-            marker: std::marker::PhantomData,
-        }
-    }
-}
-
-impl<'de, T: StringOrNamed> Visitor<'de> for StringOrNamedVisitor<T> {
-    type Value = T;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(T::EXPECTING)
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
-        Ok(T::from_text(v))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<T, E> {
-        Ok(T::from_string(v))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
-        let mut named: Option<String> = None;
-        let mut extra = ExtraFields::new();
-        while let Some(Key(k)) = map.next_key()? {
-            let v: Value = map.next_value()?;
-            match v {
-                Value::String(s) if named.is_none() && k == self.field => named = Some(s),
-                v => {
-                    extra.insert(k.into_owned(), v);
-                }
-            }
-        }
-        match named {
-            Some(n) => Ok(T::from_named(n, extra)),
-            None => Ok(T::unknown(Value::Object(extra))),
-        }
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
-        crate::wire::any::seq(seq).map(T::unknown)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
-        Ok(T::unknown(Value::Null))
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
-        Ok(T::unknown(Value::Bool(v)))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
-        Ok(T::unknown(Value::from(v)))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
-        Ok(T::unknown(Value::from(v)))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
-        Ok(T::unknown(Value::from(v)))
+string_or_named! {
+    VoiceIdsOrCustomVoice {
+        string: Voice,
+        named: Custom(CustomVoice { id }),
+        expecting: "a voice name or a custom voice object",
+        // The variant notation of the flat spec reference.
+        notation: "<object{id}>",
     }
 }
 
@@ -779,9 +660,11 @@ impl<const N: usize> From<[&str; N]> for StopConfiguration {
 
 #[cfg(test)]
 mod tests {
+    use serde::Serialize;
     use serde_json::json;
 
     use super::*;
+    use crate::UnknownFields;
 
     fn to_json<T: Serialize>(v: &T) -> Value {
         serde_json::to_value(v).unwrap()
@@ -842,6 +725,23 @@ mod tests {
             assert_eq!(to_json(&v), raw);
             assert_eq!(v.unknown_fields(), vec!["<?>"]);
         }
+    }
+
+    #[test]
+    fn a_repeated_identifying_field_keeps_its_last_value_and_is_written_once() {
+        type V = VoiceIdsOrCustomVoice;
+        let v: V = serde_json::from_str(r#"{"id": "a", "speed": 1, "id": "b"}"#).unwrap();
+        assert_eq!(to_json(&v), json!({"id": "b", "speed": 1}));
+        assert_eq!(
+            serde_json::to_string(&v).unwrap().matches("\"id\"").count(),
+            1
+        );
+        // A last value that is not a string makes the whole value unknown, kept as parsed.
+        let v: V = serde_json::from_str(r#"{"id": "a", "id": 7}"#).unwrap();
+        assert_eq!(v, V::Unknown(json!({"id": 7})));
+        let f: crate::CreateChatCompletionRequestFunctionCall =
+            serde_json::from_str(r#"{"name": "f", "name": "g"}"#).unwrap();
+        assert_eq!(to_json(&f), json!({"name": "g"}));
     }
 
     #[test]

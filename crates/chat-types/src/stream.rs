@@ -42,7 +42,7 @@ wire_object! {
         /// Log probability information for the tokens of this chunk.
         opt logprobs: Option<ChatCompletionChoiceLogprobs>,
         /// Why the model stopped; set on the choice's last chunk.
-        opt finish_reason: Option<FinishReason>,
+        def finish_reason: Option<FinishReason>,
         /// The index of the choice.
         def index: u32,
     }

@@ -1,11 +1,9 @@
 //! Tools a model may call, how it must choose among them, and the deprecated `functions` /
 //! `function_call` parameters.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::request_options::{StringOrNamed, StringOrNamedVisitor};
-use crate::{ExtraFields, UnknownFields};
+use crate::ExtraFields;
 
 /// Short name for [`ChatCompletionTools`].
 pub type Tool = ChatCompletionTools;
@@ -484,60 +482,23 @@ impl From<ChatCompletionFunctionCallOption> for CreateChatCompletionRequestFunct
     }
 }
 
-impl Serialize for CreateChatCompletionRequestFunctionCall {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            CreateChatCompletionRequestFunctionCall::Mode(m) => m.serialize(s),
-            CreateChatCompletionRequestFunctionCall::Function(f) => f.serialize(s),
-            CreateChatCompletionRequestFunctionCall::Unknown(v) => v.serialize(s),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for CreateChatCompletionRequestFunctionCall {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StringOrNamedVisitor::<Self>::new("name"))
-    }
-}
-
-impl StringOrNamed for CreateChatCompletionRequestFunctionCall {
-    const EXPECTING: &'static str = "\"none\", \"auto\" or a {\"name\": ..} object";
-    fn from_text(s: &str) -> Self {
-        CreateChatCompletionRequestFunctionCall::Mode(s.into())
-    }
-    fn from_string(s: String) -> Self {
-        CreateChatCompletionRequestFunctionCall::Mode(s.into())
-    }
-    fn from_named(name: String, extra: ExtraFields) -> Self {
-        CreateChatCompletionRequestFunctionCall::Function(ChatCompletionFunctionCallOption {
-            name,
-            extra,
-        })
-    }
-    fn unknown(v: Value) -> Self {
-        CreateChatCompletionRequestFunctionCall::Unknown(v)
-    }
-}
-
-impl UnknownFields for CreateChatCompletionRequestFunctionCall {
-    fn collect_unknown_fields(&self, path: &str, out: &mut Vec<String>) {
-        match self {
-            CreateChatCompletionRequestFunctionCall::Mode(m) => m.collect_unknown_fields(path, out),
-            CreateChatCompletionRequestFunctionCall::Function(f) => {
-                // The variant notation of the flat spec reference.
-                let p = format!("{path}<ChatCompletionFunctionCallOption>");
-                f.collect_unknown_fields(&p, out)
-            }
-            CreateChatCompletionRequestFunctionCall::Unknown(_) => out.push(format!("{path}<?>")),
-        }
+string_or_named! {
+    CreateChatCompletionRequestFunctionCall {
+        string: Mode,
+        named: Function(ChatCompletionFunctionCallOption { name }),
+        expecting: "\"none\", \"auto\" or a {\"name\": ..} object",
+        // The variant notation of the flat spec reference.
+        notation: "<ChatCompletionFunctionCallOption>",
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde::Serialize;
     use serde_json::{json, Value};
 
     use super::*;
+    use crate::UnknownFields;
 
     fn to_json<T: Serialize>(v: &T) -> Value {
         serde_json::to_value(v).unwrap()
