@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod compat;
 mod examples;
 mod spec;
 mod tidy;
@@ -13,6 +14,7 @@ usage: cargo xtask <command>
 
 commands:
   ci             everything CI runs: fmt, clippy, tests (incl. doctests), docs, tidy, spec checks
+  compat         run the official OpenAI Python and Node libraries against chat-mock's server
   examples       run every example against the mock and check its output
   tidy           check the crate dependency rules with cargo metadata
   spec-extract   regenerate spec/chat-completions.schema.json from spec/openapi.yaml
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         Some("ci") => ci(&root),
         Some("tidy") => tidy::check(&root),
         Some("examples") => examples::run(&root),
+        Some("compat") => compat::run(&root),
         Some("spec-extract") => spec::extract(&root),
         Some("spec-check") => spec::extract_check(&root),
         Some("spec-coverage") => spec::coverage(&root),
@@ -88,6 +91,7 @@ fn ci(root: &Path) -> Result<(), String> {
         )
     })?;
     step("examples", || examples::run(root))?;
+    step("compat", || compat::run(root))?;
     step("spec-coverage", || spec::coverage(root))?;
     step("doc", || {
         run(
