@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod bench;
 mod compat;
 mod examples;
 mod spec;
@@ -14,6 +15,8 @@ usage: cargo xtask <command>
 
 commands:
   ci             everything CI runs: fmt, clippy, tests (incl. doctests), docs, tidy, spec checks
+  bench [--quick]  CPU benchmarks and the loopback load test side by side with raw
+                 hyper/serde_json and async-openai; writes crates/chat-bench/RESULTS.md
   compat         run the official OpenAI Python and Node libraries against chat-mock's server
   examples       run every example against the mock and check its output
   tidy           check the crate dependency rules with cargo metadata
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
         Some("tidy") => tidy::check(&root),
         Some("examples") => examples::run(&root),
         Some("compat") => compat::run(&root),
+        Some("bench") => bench::run(&root, args.iter().any(|a| a == "--quick")),
         Some("spec-extract") => spec::extract(&root),
         Some("spec-check") => spec::extract_check(&root),
         Some("spec-coverage") => spec::coverage(&root),

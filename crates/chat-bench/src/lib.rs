@@ -1,1 +1,139 @@
-//! Benchmarks of the chat SDK (being written).
+//! Benchmarks of the chat SDK, side by side with the floor (raw hyper and `serde_json::Value`)
+//! and the peer (async-openai).
+//!
+//! * `benches/cpu.rs`: criterion micro-benchmarks of (de)serialization, SSE decoding and
+//!   stream accumulation.
+//! * `src/bin/loadtest.rs`: an end-to-end load test against the loopback [`server`].
+//! * `examples/profile.rs`: one CPU workload in a loop, for callgrind.
+//!
+//! `cargo xtask bench` runs both and writes `crates/chat-bench/RESULTS.md`; this library
+//! holds what they share.
+#![warn(missing_docs)]
+
+use std::net::SocketAddr;
+
+pub mod floor;
+pub mod load;
+pub mod payload;
+pub mod peer;
+pub mod server;
+pub mod work;
+
+/// What the load test asks the server for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scenario {
+    /// A typical completion (about 1.2 KB).
+    Small,
+    /// A 64 KiB completion.
+    Large,
+    /// A stream of 200 chunks.
+    Stream,
+    /// A stream of 2,000 chunks, to check that memory does not grow with stream length.
+    StreamLong,
+    /// A stream of 20,000 chunks, likewise.
+    StreamHuge,
+}
+
+impl Scenario {
+    /// Every scenario.
+    pub const ALL: [Scenario; 5] = [
+        Scenario::Small,
+        Scenario::Large,
+        Scenario::Stream,
+        Scenario::StreamLong,
+        Scenario::StreamHuge,
+    ];
+
+    /// The name used on the command line and in URLs.
+    pub fn key(self) -> &'static str {
+        match self {
+            Scenario::Small => "small",
+            Scenario::Large => "large",
+            Scenario::Stream => "stream",
+            Scenario::StreamLong => "stream-2k",
+            Scenario::StreamHuge => "stream-20k",
+        }
+    }
+
+    /// The scenario named `key`.
+    pub fn from_key(key: &str) -> Option<Scenario> {
+        Scenario::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// A description for result tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Scenario::Small => "completion, typical (1.2 KB)",
+            Scenario::Large => "completion, 64 KiB",
+            Scenario::Stream => "stream, 200 chunks",
+            Scenario::StreamLong => "stream, 2,000 chunks",
+            Scenario::StreamHuge => "stream, 20,000 chunks",
+        }
+    }
+
+    /// Whether the response is an event stream.
+    pub fn is_stream(self) -> bool {
+        matches!(
+            self,
+            Scenario::Stream | Scenario::StreamLong | Scenario::StreamHuge
+        )
+    }
+
+    /// How many chunks a stream has (0 for completions).
+    pub fn chunks(self) -> usize {
+        match self {
+            Scenario::Small | Scenario::Large => 0,
+            Scenario::Stream => 200,
+            Scenario::StreamLong => 2_000,
+            Scenario::StreamHuge => 20_000,
+        }
+    }
+
+    /// The base URL of this scenario on a server at `addr`.
+    pub fn base_url(self, addr: SocketAddr) -> String {
+        format!("http://{addr}/{}/v1", self.key())
+    }
+}
+
+/// A client implementation under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Implementation {
+    /// This SDK: `chat_core::Client` over `chat_hyper::HyperTransport`.
+    Ours,
+    /// The floor: hyper-util's client, `serde_json::Value` and a minimal SSE splitter.
+    Floor,
+    /// The peer: async-openai (reqwest, eventsource-stream).
+    Peer,
+}
+
+impl Implementation {
+    /// Every implementation, in table order.
+    pub const ALL: [Implementation; 3] = [
+        Implementation::Ours,
+        Implementation::Floor,
+        Implementation::Peer,
+    ];
+
+    /// The name used on the command line.
+    pub fn key(self) -> &'static str {
+        match self {
+            Implementation::Ours => "ours",
+            Implementation::Floor => "floor",
+            Implementation::Peer => "peer",
+        }
+    }
+
+    /// The implementation named `key`.
+    pub fn from_key(key: &str) -> Option<Implementation> {
+        Implementation::ALL.into_iter().find(|i| i.key() == key)
+    }
+
+    /// A description for result tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Implementation::Ours => "chat-core + chat-hyper",
+            Implementation::Floor => "raw hyper + serde_json (floor)",
+            Implementation::Peer => "async-openai 0.43",
+        }
+    }
+}

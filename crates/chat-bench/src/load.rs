@@ -1,0 +1,512 @@
+//! The load-test client side: one implementation, one scenario, one concurrency level, on a
+//! single-threaded tokio runtime; reports throughput, latency, CPU time and peak memory.
+
+use std::future::poll_fn;
+use std::hint::black_box;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::Uri;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::floor::NaiveSse;
+use crate::payload;
+use crate::{Implementation, Scenario};
+
+const API_KEY: &str = "sk-bench-not-a-real-key";
+
+/// One measurement to make.
+#[derive(Debug, Clone)]
+pub struct LoadSpec {
+    /// The client under test.
+    pub implementation: Implementation,
+    /// What to request.
+    pub scenario: Scenario,
+    /// How many requests are in flight at once (one task each).
+    pub concurrency: usize,
+    /// The most requests to send in the timed phase.
+    pub max_requests: u64,
+    /// The longest the timed phase may run (requests in flight then are finished).
+    pub duration: Duration,
+    /// The server's base URL for the scenario.
+    pub base_url: String,
+}
+
+/// The outcome of a measurement.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadResult {
+    /// [`Implementation::key`].
+    pub implementation: String,
+    /// [`Scenario::key`].
+    pub scenario: String,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Requests completed in the timed phase.
+    pub requests: u64,
+    /// Stream chunks received in the timed phase.
+    pub chunks: u64,
+    /// Length of the timed phase, in seconds.
+    pub elapsed_s: f64,
+    /// Median request latency (whole stream for streams), in microseconds.
+    pub p50_us: u64,
+    /// 99th percentile request latency, in microseconds.
+    pub p99_us: u64,
+    /// Median time to the first chunk of a stream, in microseconds.
+    pub ttfc_p50_us: u64,
+    /// 99th percentile time to first chunk, in microseconds.
+    pub ttfc_p99_us: u64,
+    /// CPU time (user + system) the client process used in the timed phase, in seconds.
+    pub cpu_s: f64,
+    /// Peak resident memory of the client process (`VmHWM`), in KiB.
+    pub peak_rss_kib: u64,
+}
+
+impl LoadResult {
+    /// Requests per second.
+    pub fn rps(&self) -> f64 {
+        self.requests as f64 / self.elapsed_s.max(1e-9)
+    }
+
+    /// Stream chunks per second.
+    pub fn chunks_per_s(&self) -> f64 {
+        self.chunks as f64 / self.elapsed_s.max(1e-9)
+    }
+
+    /// Client CPU time per request, in microseconds.
+    pub fn cpu_us_per_request(&self) -> f64 {
+        self.cpu_s * 1e6 / (self.requests.max(1) as f64)
+    }
+}
+
+/// A client of one implementation, with its requests built once.
+// One per process, never moved in a hot path: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum LoadClient {
+    /// This SDK.
+    Ours {
+        /// The client.
+        client: chat_core::Client,
+        /// The completion request.
+        request: chat_types::CreateChatCompletionRequest,
+        /// The streaming request (with `include_usage`).
+        stream_request: chat_types::CreateChatCompletionRequest,
+    },
+    /// The floor.
+    Floor {
+        /// hyper-util's pooled client.
+        client: hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>,
+        /// The endpoint.
+        url: Uri,
+        /// The completion request.
+        request: Value,
+        /// The streaming request.
+        stream_request: Value,
+    },
+    /// The peer.
+    Peer {
+        /// The client.
+        client: async_openai::Client<async_openai::config::OpenAIConfig>,
+        /// The completion request.
+        request: async_openai::types::chat::CreateChatCompletionRequest,
+        /// The streaming request.
+        stream_request: async_openai::types::chat::CreateChatCompletionRequest,
+    },
+}
+
+impl LoadClient {
+    /// Builds the client of `implementation` for the server at `base_url`.
+    pub fn new(implementation: Implementation, base_url: &str) -> Result<LoadClient, String> {
+        Ok(match implementation {
+            Implementation::Ours => {
+                let transport = chat_hyper::HyperTransport::builder()
+                    .proxy(chat_hyper::Proxy::none())
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                let config = chat_core::Config::new().base_url(base_url).api_key(API_KEY);
+                LoadClient::Ours {
+                    client: chat_core::Client::new(config, transport),
+                    request: payload::request_ours(),
+                    stream_request: payload::request_ours().include_usage(true),
+                }
+            }
+            Implementation::Floor => {
+                let mut connector = HttpConnector::new();
+                connector.set_nodelay(true);
+                let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+                    .build(connector);
+                let url = format!("{base_url}/chat/completions")
+                    .parse()
+                    .map_err(|e| format!("bad URL: {e}"))?;
+                LoadClient::Floor {
+                    client,
+                    url,
+                    request: payload::request_value(),
+                    stream_request: payload::streaming(payload::request_value()),
+                }
+            }
+            Implementation::Peer => {
+                let config = async_openai::config::OpenAIConfig::new()
+                    .with_api_base(base_url)
+                    .with_api_key(API_KEY);
+                LoadClient::Peer {
+                    client: async_openai::Client::with_config(config),
+                    request: payload::request_peer(),
+                    stream_request: serde_json::from_value(payload::streaming(
+                        payload::request_value(),
+                    ))
+                    .map_err(|e| e.to_string())?,
+                }
+            }
+        })
+    }
+
+    /// Sends a completion request; returns the length of the answer's text.
+    pub async fn complete(&self) -> Result<usize, String> {
+        match self {
+            LoadClient::Ours {
+                client, request, ..
+            } => {
+                let response = client
+                    .create_chat_completion(request)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .into_inner();
+                Ok(black_box(&response).first_content().map_or(0, str::len))
+            }
+            LoadClient::Floor {
+                client,
+                url,
+                request,
+                ..
+            } => {
+                let response = client
+                    .request(floor_request(url, request)?)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !response.status().is_success() {
+                    return Err(format!("status {}", response.status()));
+                }
+                let body = response
+                    .into_body()
+                    .collect()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .to_bytes();
+                let value: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+                Ok(black_box(&value)["choices"][0]["message"]["content"]
+                    .as_str()
+                    .map_or(0, str::len))
+            }
+            LoadClient::Peer {
+                client, request, ..
+            } => {
+                let response = client
+                    .chat()
+                    .create(request.clone())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(black_box(&response)
+                    .choices
+                    .first()
+                    .and_then(|c| c.message.content.as_deref())
+                    .map_or(0, str::len))
+            }
+        }
+    }
+
+    /// Sends a streaming request and reads the stream to its end; returns the number of
+    /// chunks and the time from `started` to the first one.
+    pub async fn stream(&self, started: Instant) -> Result<(u64, Duration), String> {
+        let mut chunks = 0u64;
+        let mut first = None;
+        let mut seen = |first: &mut Option<Duration>| {
+            chunks += 1;
+            if first.is_none() {
+                *first = Some(started.elapsed());
+            }
+        };
+        match self {
+            LoadClient::Ours {
+                client,
+                stream_request,
+                ..
+            } => {
+                let mut stream = client
+                    .create_chat_completion_stream(stream_request)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                while let Some(chunk) = stream.next().await {
+                    black_box(chunk.map_err(|e| e.to_string())?);
+                    seen(&mut first);
+                }
+            }
+            LoadClient::Floor {
+                client,
+                url,
+                stream_request,
+                ..
+            } => {
+                let response = client
+                    .request(floor_request(url, stream_request)?)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !response.status().is_success() {
+                    return Err(format!("status {}", response.status()));
+                }
+                let mut body = response.into_body();
+                let mut sse = NaiveSse::new();
+                let mut error = None;
+                let mut done = false;
+                while let Some(frame) = body.frame().await {
+                    let frame = frame.map_err(|e| e.to_string())?;
+                    let Ok(data) = frame.into_data() else {
+                        continue;
+                    };
+                    sse.feed(&data, |d| {
+                        if d == b"[DONE]" {
+                            done = true;
+                        } else if !done {
+                            match serde_json::from_slice::<Value>(d) {
+                                Ok(v) => {
+                                    black_box(v);
+                                    seen(&mut first);
+                                }
+                                Err(e) => error = Some(e.to_string()),
+                            }
+                        }
+                    });
+                    if let Some(e) = error.take() {
+                        return Err(e);
+                    }
+                    if done {
+                        break;
+                    }
+                }
+            }
+            LoadClient::Peer {
+                client,
+                stream_request,
+                ..
+            } => {
+                let mut stream = client
+                    .chat()
+                    .create_stream(stream_request.clone())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                while let Some(chunk) = next(&mut stream).await {
+                    black_box(chunk.map_err(|e| e.to_string())?);
+                    seen(&mut first);
+                }
+            }
+        }
+        Ok((chunks, first.unwrap_or_default()))
+    }
+
+    /// Sends one request of `scenario` and checks the answer is complete.
+    pub async fn exchange(&self, scenario: Scenario, started: Instant) -> Result<Exchange, String> {
+        if scenario.is_stream() {
+            let (chunks, ttfc) = self.stream(started).await?;
+            if chunks != scenario.chunks() as u64 {
+                return Err(format!("{chunks} chunks, expected {}", scenario.chunks()));
+            }
+            Ok(Exchange {
+                chunks,
+                ttfc: Some(ttfc),
+            })
+        } else {
+            let len = self.complete().await?;
+            if len == 0 {
+                return Err("empty answer".into());
+            }
+            Ok(Exchange {
+                chunks: 0,
+                ttfc: None,
+            })
+        }
+    }
+}
+
+/// What one request returned.
+#[derive(Debug, Clone, Copy)]
+pub struct Exchange {
+    /// Stream chunks received.
+    pub chunks: u64,
+    /// Time to the first chunk, for streams.
+    pub ttfc: Option<Duration>,
+}
+
+async fn next<S: Stream + Unpin + ?Sized>(stream: &mut S) -> Option<S::Item> {
+    poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+fn floor_request(url: &Uri, body: &Value) -> Result<http::Request<Full<Bytes>>, String> {
+    let body = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+    http::Request::post(url.clone())
+        .header(CONTENT_TYPE, "application/json")
+        .header(AUTHORIZATION, format!("Bearer {API_KEY}"))
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())
+}
+
+#[derive(Default)]
+struct TaskStats {
+    latencies: Vec<u32>,
+    ttfc: Vec<u32>,
+    chunks: u64,
+}
+
+fn micros(d: Duration) -> u32 {
+    d.as_micros().min(u32::MAX as u128) as u32
+}
+
+/// The `p`-th percentile (0 to 100) of sorted samples, in microseconds.
+pub fn percentile(sorted: &[u32], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)] as u64
+}
+
+/// Runs a measurement on a new single-threaded runtime: builds the client, opens
+/// `concurrency` connections with one request each, then runs the timed phase.
+pub fn run(spec: &LoadSpec) -> Result<LoadResult, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(run_async(spec))
+}
+
+async fn run_async(spec: &LoadSpec) -> Result<LoadResult, String> {
+    let client = Arc::new(LoadClient::new(spec.implementation, &spec.base_url)?);
+    let scenario = spec.scenario;
+    let concurrency = spec.concurrency.max(1);
+
+    // Warm-up: every task sends one request, so the pool holds `concurrency` connections.
+    let mut warm = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let client = client.clone();
+        warm.push(tokio::spawn(async move {
+            client.exchange(scenario, Instant::now()).await
+        }));
+    }
+    for w in warm {
+        w.await.map_err(|e| e.to_string())??;
+    }
+
+    let issued = Arc::new(AtomicU64::new(0));
+    let cpu_before = cpu_seconds();
+    let started = Instant::now();
+    let deadline = started + spec.duration;
+    let mut tasks = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let client = client.clone();
+        let issued = issued.clone();
+        let max = spec.max_requests;
+        tasks.push(tokio::spawn(async move {
+            let mut stats = TaskStats::default();
+            while issued.fetch_add(1, Ordering::Relaxed) < max && Instant::now() < deadline {
+                let t0 = Instant::now();
+                let ex = client.exchange(scenario, t0).await?;
+                stats.latencies.push(micros(t0.elapsed()));
+                stats.chunks += ex.chunks;
+                if let Some(t) = ex.ttfc {
+                    stats.ttfc.push(micros(t));
+                }
+            }
+            Ok::<_, String>(stats)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut ttfc = Vec::new();
+    let mut chunks = 0;
+    for t in tasks {
+        let stats = t.await.map_err(|e| e.to_string())??;
+        latencies.extend(stats.latencies);
+        ttfc.extend(stats.ttfc);
+        chunks += stats.chunks;
+    }
+    let elapsed = started.elapsed();
+    let cpu_s = cpu_seconds() - cpu_before;
+    latencies.sort_unstable();
+    ttfc.sort_unstable();
+    Ok(LoadResult {
+        implementation: spec.implementation.key().to_owned(),
+        scenario: scenario.key().to_owned(),
+        concurrency,
+        requests: latencies.len() as u64,
+        chunks,
+        elapsed_s: elapsed.as_secs_f64(),
+        p50_us: percentile(&latencies, 50.0),
+        p99_us: percentile(&latencies, 99.0),
+        ttfc_p50_us: percentile(&ttfc, 50.0),
+        ttfc_p99_us: percentile(&ttfc, 99.0),
+        cpu_s,
+        peak_rss_kib: peak_rss_kib(),
+    })
+}
+
+/// CPU time (user + system) of this process so far, in seconds (from `/proc/self/stat`;
+/// 0 where that is not available).
+pub fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // The kernel reports clock ticks of USER_HZ, which is 100 on Linux.
+    (ticks(11) + ticks(12)) as f64 / 100.0
+}
+
+/// The peak resident memory of this process (`VmHWM`), in KiB (0 where not available).
+pub fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_pick_the_nearest_rank() {
+        let s: Vec<u32> = (1..=100).collect();
+        assert_eq!(percentile(&s, 50.0), 51);
+        assert_eq!(percentile(&s, 99.0), 99);
+        assert_eq!(percentile(&s, 100.0), 100);
+        assert_eq!(percentile(&[], 50.0), 0);
+    }
+
+    #[test]
+    fn proc_readings_are_plausible() {
+        assert!(peak_rss_kib() > 100);
+        assert!(cpu_seconds() >= 0.0);
+    }
+}
