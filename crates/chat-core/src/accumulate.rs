@@ -72,7 +72,7 @@ pub struct ChatCompletionAccumulator {
     service_tier: Option<ServiceTier>,
     system_fingerprint: Option<String>,
     usage: Option<CompletionUsage>,
-    moderation: Option<ChatCompletionModeration>,
+    moderation: Option<Box<ChatCompletionModeration>>,
     extra: ExtraFields,
     /// Sorted by index.
     choices: Vec<ChoiceState>,

@@ -3,7 +3,7 @@
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderName, StatusCode};
 
 /// The name of the header carrying the id of a request, for support tickets.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -101,7 +101,7 @@ impl ResponseMeta {
             status,
             request_id: request_id(&headers),
             rate_limit: RateLimitInfo::from_headers(&headers),
-            processing_time: header_str(&headers, "openai-processing-ms")
+            processing_time: header_str(&headers, &PROCESSING_MS)
                 .and_then(|v| v.parse::<f64>().ok())
                 .and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok()),
             headers,
@@ -109,6 +109,8 @@ impl ResponseMeta {
         }
     }
 }
+
+static PROCESSING_MS: HeaderName = HeaderName::from_static("openai-processing-ms");
 
 impl Default for ResponseMeta {
     /// Status 200, no headers, one attempt.
@@ -119,10 +121,11 @@ impl Default for ResponseMeta {
 
 /// The `x-request-id` header of `headers`.
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    header_str(headers, REQUEST_ID_HEADER).map(str::to_owned)
+    static NAME: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
+    header_str(headers, &NAME).map(str::to_owned)
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header_str(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> Option<&str> {
     headers
         .get(name)?
         .to_str()
@@ -154,15 +157,24 @@ pub struct RateLimitInfo {
 impl RateLimitInfo {
     /// Reads the `x-ratelimit-*` headers.
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        let num = |name| header_str(headers, name).and_then(|v| v.parse::<u64>().ok());
-        let dur = |name| header_str(headers, name).and_then(parse_duration);
+        // Pre-parsed names: looking a header up by `&str` parses the name on every response.
+        static NAMES: [HeaderName; 6] = [
+            HeaderName::from_static("x-ratelimit-limit-requests"),
+            HeaderName::from_static("x-ratelimit-remaining-requests"),
+            HeaderName::from_static("x-ratelimit-reset-requests"),
+            HeaderName::from_static("x-ratelimit-limit-tokens"),
+            HeaderName::from_static("x-ratelimit-remaining-tokens"),
+            HeaderName::from_static("x-ratelimit-reset-tokens"),
+        ];
+        let num = |i: usize| header_str(headers, &NAMES[i]).and_then(|v| v.parse::<u64>().ok());
+        let dur = |i: usize| header_str(headers, &NAMES[i]).and_then(parse_duration);
         RateLimitInfo {
-            limit_requests: num("x-ratelimit-limit-requests"),
-            remaining_requests: num("x-ratelimit-remaining-requests"),
-            reset_requests: dur("x-ratelimit-reset-requests"),
-            limit_tokens: num("x-ratelimit-limit-tokens"),
-            remaining_tokens: num("x-ratelimit-remaining-tokens"),
-            reset_tokens: dur("x-ratelimit-reset-tokens"),
+            limit_requests: num(0),
+            remaining_requests: num(1),
+            reset_requests: dur(2),
+            limit_tokens: num(3),
+            remaining_tokens: num(4),
+            reset_tokens: dur(5),
         }
     }
 

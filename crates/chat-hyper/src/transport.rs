@@ -116,7 +116,8 @@ impl Transport for HyperTransport {
             self.client.request(request).await.map_err(|e| {
                 crate::error::from_client(e, &authority, self.summary.connect_timeout)
             })?;
-        let (parts, incoming) = response.into_parts();
+        let (mut parts, incoming) = response.into_parts();
+        detach_header_values(&mut parts.headers);
         let body = if hyper::body::Body::is_end_stream(&incoming) {
             Body::empty()
         } else {
@@ -335,5 +336,53 @@ impl HyperTransportBuilder {
                 extra_roots: self.extra_roots.len(),
             }),
         })
+    }
+}
+
+/// Copies the header values into one buffer of their own.
+///
+/// hyper's header values are slices of the connection's read buffer. The client keeps a
+/// response's headers for as long as the caller keeps the response or stream, so without the
+/// copy a long stream pins that buffer and hyper allocates another one for the body: memory per
+/// stream would grow with its length. One allocation here keeps it constant.
+fn detach_header_values(headers: &mut http::HeaderMap) {
+    let total: usize = headers.values().map(|v| v.len()).sum();
+    let mut buf = bytes::BytesMut::with_capacity(total);
+    for v in headers.values() {
+        buf.extend_from_slice(v.as_bytes());
+    }
+    let buf = buf.freeze();
+    let mut at = 0;
+    for v in headers.values_mut() {
+        let end = at + v.len();
+        if let Ok(mut owned) = http::HeaderValue::from_maybe_shared(buf.slice(at..end)) {
+            owned.set_sensitive(v.is_sensitive());
+            *v = owned;
+        }
+        at = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detached_header_values_keep_every_value_and_flag() {
+        let mut h = http::HeaderMap::new();
+        h.insert("x-request-id", http::HeaderValue::from_static("req_1"));
+        h.append("set-cookie", http::HeaderValue::from_static("a=1"));
+        h.append("set-cookie", http::HeaderValue::from_static("b=2"));
+        let mut secret = http::HeaderValue::from_static("token");
+        secret.set_sensitive(true);
+        h.insert("x-secret", secret);
+        h.insert("empty", http::HeaderValue::from_static(""));
+        let before = h.clone();
+        detach_header_values(&mut h);
+        assert_eq!(h, before);
+        let cookies: Vec<_> = h.get_all("set-cookie").iter().collect();
+        assert_eq!(cookies, ["a=1", "b=2"]);
+        assert!(h["x-secret"].is_sensitive());
+        assert!(!h["x-request-id"].is_sensitive());
     }
 }

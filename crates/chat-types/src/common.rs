@@ -189,9 +189,9 @@ wire_object! {
         /// Tokens used in total (prompt + completion).
         def total_tokens: u64,
         /// A breakdown of the completion tokens.
-        opt completion_tokens_details: Option<CompletionTokensDetails>,
+        opt completion_tokens_details: Option<Box<CompletionTokensDetails>>,
         /// A breakdown of the prompt tokens.
-        opt prompt_tokens_details: Option<PromptTokensDetails>,
+        opt prompt_tokens_details: Option<Box<PromptTokensDetails>>,
     }
 }
 

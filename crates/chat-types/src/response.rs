@@ -56,7 +56,7 @@ wire_object! {
         /// Token usage of the request.
         opt usage: Option<CompletionUsage>,
         /// Moderation results of the input and output, when requested.
-        opt moderation: Option<ChatCompletionModeration>,
+        opt moderation: Option<Box<ChatCompletionModeration>>,
     }
 }
 

@@ -29,7 +29,7 @@ wire_object! {
         /// Token usage; only in the last chunk when `stream_options.include_usage` is set.
         opt usage: Option<CompletionUsage>,
         /// Moderation results, when requested.
-        opt moderation: Option<ChatCompletionModeration>,
+        opt moderation: Option<Box<ChatCompletionModeration>>,
     }
 }
 
