@@ -49,6 +49,9 @@ struct Inner {
 #[derive(Debug)]
 pub(crate) struct Prepared {
     headers: HeaderMap,
+    /// The URL of creating a completion (with the default query), built once: it is the same
+    /// for every such request without extra query parameters.
+    completions: Option<Uri>,
 }
 
 impl Prepared {
@@ -87,9 +90,26 @@ impl Prepared {
                 value("project", project)?,
             );
         }
-        Ok(Prepared { headers })
+        let mut completions = String::with_capacity(config.base_url.len() + COMPLETIONS.len());
+        completions.push_str(&config.base_url);
+        completions.push_str(COMPLETIONS);
+        crate::url::append_query(
+            &mut completions,
+            config
+                .default_query
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        let completions = Uri::try_from(completions).ok();
+        Ok(Prepared {
+            headers,
+            completions,
+        })
     }
 }
+
+/// The path of creating a chat completion, relative to the base URL.
+pub(crate) const COMPLETIONS: &str = "/chat/completions";
 
 /// How much of a successful response an attempt reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,8 +272,18 @@ impl Client {
             .map_err(|m| Error::invalid_config(m.clone()))
     }
 
-    fn url(&self, call: &Call<'_>) -> Result<Uri, Error> {
+    fn url(&self, call: &Call<'_>, prepared: &Prepared) -> Result<Uri, Error> {
         let config = &self.inner.config;
+        let extra = self.options.as_deref().map(|o| &o.query[..]).unwrap_or(&[]);
+        if call.deployment_scoped
+            && call.path == COMPLETIONS
+            && call.query.is_empty()
+            && extra.is_empty()
+        {
+            if let Some(uri) = &prepared.completions {
+                return Ok(uri.clone());
+            }
+        }
         let mut url = if call.path.starts_with("http://") || call.path.starts_with("https://") {
             call.path.clone()
         } else {
@@ -269,7 +299,6 @@ impl Client {
             u.push_str(&call.path);
             u
         };
-        let extra = self.options.as_deref().map(|o| &o.query[..]).unwrap_or(&[]);
         crate::url::append_query(
             &mut url,
             config
@@ -331,7 +360,7 @@ impl Client {
         if let Some(e) = options.and_then(|o| o.error.as_ref()) {
             return Err(Error::invalid_config(e.clone()));
         }
-        let uri = self.url(&call)?;
+        let uri = self.url(&call, prepared)?;
         let span = OpSpan::new(call.operation, &call.method, uri.path(), call.model);
         let max_retries = options
             .and_then(|o| o.max_retries)

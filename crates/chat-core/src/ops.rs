@@ -17,13 +17,12 @@ use http::{HeaderMap, Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::client::{decode_json, Call, Read, Reply, ReplyBody};
+use crate::client::{decode_json, Call, Read, Reply, ReplyBody, COMPLETIONS};
 use crate::url::encode_segment;
 use crate::{
     Body, ChatCompletionStream, Client, Error, RequestOptions, Response, ResponseMeta, StreamConfig,
 };
 
-const COMPLETIONS: &str = "/chat/completions";
 const JSON: &str = "application/json";
 const EVENT_STREAM: &str = "text/event-stream";
 

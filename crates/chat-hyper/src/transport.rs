@@ -110,12 +110,13 @@ impl Transport for HyperTransport {
                 }
             }
         }
-        let authority = authority(&parts.uri);
+        // Kept for an error message only; cloning a `Uri` shares its bytes, while formatting
+        // `host:port` on every request costs an allocation and two parses.
+        let uri = parts.uri.clone();
         let request = http::Request::from_parts(parts, Full::new(body));
-        let response =
-            self.client.request(request).await.map_err(|e| {
-                crate::error::from_client(e, &authority, self.summary.connect_timeout)
-            })?;
+        let response = self.client.request(request).await.map_err(|e| {
+            crate::error::from_client(e, &authority(&uri), self.summary.connect_timeout)
+        })?;
         let (mut parts, incoming) = response.into_parts();
         detach_header_values(&mut parts.headers);
         let body = if hyper::body::Body::is_end_stream(&incoming) {
