@@ -162,6 +162,8 @@ mod request;
 mod request_options;
 mod response;
 mod stream;
+#[cfg(test)]
+mod test_util;
 mod tools;
 
 pub use common::*;

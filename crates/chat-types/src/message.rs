@@ -610,27 +610,12 @@ wire_object! {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{json, Value};
+    use serde_json::json;
 
     use super::*;
     use crate::{ChatCompletionMessageToolCall, UnknownFields};
 
-    fn to_json<T: serde::Serialize>(v: &T) -> Value {
-        serde_json::to_value(v).unwrap()
-    }
-
-    /// Parses `v` as `T`, checks it is written back unchanged and returns it.
-    fn round_trip<T>(v: Value) -> T
-    where
-        T: serde::Serialize + serde::de::DeserializeOwned,
-    {
-        let parsed: T = serde_json::from_value(v.clone()).unwrap();
-        assert_eq!(to_json(&parsed), v);
-        // From text as well, which takes the borrowed-string paths.
-        let from_text: T = serde_json::from_str(&v.to_string()).unwrap();
-        assert_eq!(to_json(&from_text), v);
-        parsed
-    }
+    use crate::test_util::{round_trip, to_json};
 
     #[test]
     fn role_constructors_write_the_expected_json() {

@@ -396,9 +396,7 @@ mod tests {
         UnknownFields, WebSearchContextSize,
     };
 
-    fn to_json<T: serde::Serialize>(v: &T) -> Value {
-        serde_json::to_value(v).unwrap()
-    }
+    use crate::test_util::to_json;
 
     /// Adds the fields of `more` to the object `v` (one `json!` of a whole request is too deep).
     fn merge(v: &mut Value, more: Value) {

@@ -660,23 +660,12 @@ impl<const N: usize> From<[&str; N]> for StopConfiguration {
 
 #[cfg(test)]
 mod tests {
-    use serde::Serialize;
     use serde_json::json;
 
     use super::*;
     use crate::UnknownFields;
 
-    fn to_json<T: Serialize>(v: &T) -> Value {
-        serde_json::to_value(v).unwrap()
-    }
-
-    fn round_trip<T: Serialize + serde::de::DeserializeOwned>(v: Value) -> T {
-        let parsed: T = serde_json::from_value(v.clone()).unwrap();
-        assert_eq!(to_json(&parsed), v);
-        let from_text: T = serde_json::from_str(&v.to_string()).unwrap();
-        assert_eq!(to_json(&from_text), v);
-        parsed
-    }
+    use crate::test_util::{round_trip, to_json};
 
     #[test]
     fn model_ids_cover_the_spec_and_round_trip() {

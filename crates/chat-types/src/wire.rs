@@ -1380,9 +1380,7 @@ mod tests {
         from_text
     }
 
-    fn to_json<T: serde::Serialize>(v: &T) -> Value {
-        serde_json::to_value(v).unwrap()
-    }
+    use crate::test_util::to_json;
 
     #[test]
     fn modes_read_absent_and_null_as_documented() {
