@@ -351,20 +351,23 @@ impl ChoiceState {
             merge_fields(&mut call.extra, piece.extra);
         }
         let mut message_extra = delta.extra;
-        if let Some(audio) = message_extra.remove("audio") {
-            self.push_audio(audio, &mut message_extra);
-        }
-        if let Some(annotations) = message_extra.remove("annotations") {
-            match serde_json::from_value::<Vec<ChatCompletionResponseMessageAnnotation>>(
-                annotations.clone(),
-            ) {
-                Ok(list) => self.annotations.get_or_insert_with(Vec::new).extend(list),
-                Err(_) => {
-                    message_extra.insert("annotations".to_owned(), annotations);
+        // Unknown delta fields are rare: skip the lookups when there are none.
+        if !message_extra.is_empty() {
+            if let Some(audio) = message_extra.remove("audio") {
+                self.push_audio(audio, &mut message_extra);
+            }
+            if let Some(annotations) = message_extra.remove("annotations") {
+                match serde_json::from_value::<Vec<ChatCompletionResponseMessageAnnotation>>(
+                    annotations.clone(),
+                ) {
+                    Ok(list) => self.annotations.get_or_insert_with(Vec::new).extend(list),
+                    Err(_) => {
+                        message_extra.insert("annotations".to_owned(), annotations);
+                    }
                 }
             }
+            merge_delta_fields(&mut self.message_extra, message_extra);
         }
-        merge_delta_fields(&mut self.message_extra, message_extra);
         if let Some(lp) = logprobs {
             let acc = self.logprobs.get_or_insert_with(Default::default);
             if let Some(content) = lp.content {
@@ -387,9 +390,11 @@ impl ChoiceState {
             }
         }
         // `message` is a typed field of the response choice; never shadow it.
-        let mut extra = extra;
-        extra.remove("message");
-        merge_fields(&mut self.choice_extra, extra);
+        if !extra.is_empty() {
+            let mut extra = extra;
+            extra.remove("message");
+            merge_fields(&mut self.choice_extra, extra);
+        }
     }
 
     pub(crate) fn is_finished(&self) -> bool {
@@ -448,7 +453,12 @@ impl ChoiceState {
             }
             merge_fields(&mut call.function_extra, function.extra);
         }
-        if let Some(Value::Object(mut custom)) = extra.remove("custom") {
+        let custom = if extra.is_empty() {
+            None
+        } else {
+            extra.remove("custom")
+        };
+        if let Some(Value::Object(mut custom)) = custom {
             call.custom = true;
             if let Some(Value::String(name)) = custom.remove("name") {
                 if call.name.is_empty() {
@@ -567,6 +577,10 @@ impl ToolCallState {
 /// Merges unknown fields: later values replace earlier ones, objects merge recursively, and
 /// `null` never replaces a value.
 fn merge_fields(into: &mut ExtraFields, from: ExtraFields) {
+    // Almost always empty: skip building and dropping an iterator per field of every chunk.
+    if from.is_empty() {
+        return;
+    }
     for (key, value) in from {
         match into.get_mut(&key) {
             None => {
@@ -588,6 +602,9 @@ fn merge_value(old: &mut Value, new: Value) {
 /// Merges unknown fields of a delta: strings are appended, arrays extended, anything else
 /// merged like [`merge_fields`].
 fn merge_delta_fields(into: &mut ExtraFields, from: ExtraFields) {
+    if from.is_empty() {
+        return;
+    }
     for (key, value) in from {
         match (into.get_mut(&key), value) {
             (None, value) => {

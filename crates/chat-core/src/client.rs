@@ -1,5 +1,6 @@
 //! The client: request building, the attempt loop with timeouts and retries, and decoding.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -48,7 +49,10 @@ struct Inner {
 /// The parts of every request that depend only on the configuration, checked once.
 #[derive(Debug)]
 pub(crate) struct Prepared {
+    /// The headers of every request, the credential's among them when it is fixed.
     headers: HeaderMap,
+    /// Whether `headers` holds the credential (else the provider is asked per attempt).
+    fixed_credential: bool,
     /// The URL of creating a completion (with the default query), built once: it is the same
     /// for every such request without extra query parameters.
     completions: Option<Uri>,
@@ -90,6 +94,15 @@ impl Prepared {
                 value("project", project)?,
             );
         }
+        // A fixed credential's header is built (and checked) once; `Config::credential`
+        // already recorded an invalid one as the configuration error returned above.
+        let fixed = config
+            .fixed_credential
+            .as_ref()
+            .zip(config.credential.as_ref());
+        if let Some((credential, _)) = fixed {
+            headers.insert(credential.header_name().clone(), credential.header_value()?);
+        }
         let mut completions = String::with_capacity(config.base_url.len() + COMPLETIONS.len());
         completions.push_str(&config.base_url);
         completions.push_str(COMPLETIONS);
@@ -103,6 +116,7 @@ impl Prepared {
         let completions = Uri::try_from(completions).ok();
         Ok(Prepared {
             headers,
+            fixed_credential: fixed.is_some(),
             completions,
         })
     }
@@ -129,7 +143,7 @@ pub(crate) struct Call<'a> {
     pub(crate) operation: &'static str,
     pub(crate) method: Method,
     /// Percent-encoded path after the base URL, or an absolute URL.
-    pub(crate) path: String,
+    pub(crate) path: Cow<'static, str>,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) body: Option<Bytes>,
     pub(crate) accept: &'static str,
@@ -285,7 +299,7 @@ impl Client {
             }
         }
         let mut url = if call.path.starts_with("http://") || call.path.starts_with("https://") {
-            call.path.clone()
+            call.path.clone().into_owned()
         } else {
             let base = match &config.resource_url {
                 Some(resource) if !call.deployment_scoped => resource,
@@ -335,7 +349,13 @@ impl Client {
         for (name, value) in &prepared.headers {
             headers.insert(name.clone(), value.clone());
         }
-        if let Some(provider) = &self.inner.config.credential {
+        if let Some(provider) = self
+            .inner
+            .config
+            .credential
+            .as_ref()
+            .filter(|_| !prepared.fixed_credential)
+        {
             let credential = provider.credential().await?;
             headers.insert(credential.header_name().clone(), credential.header_value()?);
         }
@@ -372,6 +392,8 @@ impl Client {
             .and_then(|d| Instant::now().checked_add(d).map(|at| (at, d)));
         let max_attempts = max_retries.saturating_add(1);
 
+        // Shared by the contexts of every attempt (cloning them allocates nothing).
+        let model: Option<Arc<str>> = call.model.map(Arc::from);
         let run = async {
             let mut attempt = 0u32;
             loop {
@@ -380,7 +402,7 @@ impl Client {
                     operation: call.operation,
                     method: call.method.clone(),
                     path: call.path.clone(),
-                    model: call.model.map(str::to_owned),
+                    model: model.clone(),
                     attempt,
                     max_attempts,
                     streaming: call.read == Read::EventStream,
@@ -388,24 +410,20 @@ impl Client {
                 };
                 // One limit for the whole attempt, from asking for the credential to reading.
                 let limit = attempt_limit(timeout, deadline);
-                let prepare = async {
+                let work = async {
                     let mut request = self.build_request(&call, &uri, prepared, attempt).await?;
                     for m in &config.middleware {
                         m.on_request(&mut request, &ctx).await?;
                     }
-                    Ok::<_, Error>(request)
+                    let attempt_span = span.attempt(attempt);
+                    let sent = self.attempt(request, &call, &ctx, &attempt_span);
+                    Ok::<_, Error>(attempt_span.instrument(sent).await)
                 };
-                let result = match within(limit.clone(), prepare).await {
+                let result = match within(limit, work).await {
                     // A credential provider or middleware failed: returned as is, never retried.
                     Ok(Err(e)) => return Err(e.with_attempts(attempt)),
-                    Ok(Ok(request)) => {
-                        let attempt_span = span.attempt(attempt);
-                        let work = self.attempt(request, &call, &ctx, &attempt_span);
-                        within(limit, attempt_span.instrument(work))
-                            .await
-                            .unwrap_or_else(|timeout| Err(timeout.into()))
-                    }
-                    // The time ran out before sending: retried like any timed-out attempt.
+                    Ok(Ok(result)) => result,
+                    // The time ran out: retried like any failed attempt.
                     Err(timeout) => Err(timeout.into()),
                 };
                 let err = match result {

@@ -97,11 +97,13 @@ impl ResponseMeta {
 
     /// Reads the metadata from a response head, after `attempts` attempts.
     pub fn from_head(status: StatusCode, headers: HeaderMap, attempts: u32) -> Self {
+        let known = KnownHeaders::scan(&headers);
         ResponseMeta {
             status,
-            request_id: request_id(&headers),
-            rate_limit: RateLimitInfo::from_headers(&headers),
-            processing_time: header_str(&headers, &PROCESSING_MS)
+            request_id: known.request_id.map(str::to_owned),
+            rate_limit: known.rate_limit,
+            processing_time: known
+                .processing_ms
                 .and_then(|v| v.parse::<f64>().ok())
                 .and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok()),
             headers,
@@ -110,7 +112,63 @@ impl ResponseMeta {
     }
 }
 
-static PROCESSING_MS: HeaderName = HeaderName::from_static("openai-processing-ms");
+/// The headers [`ResponseMeta`] reads, found in one pass over a response's headers: cheaper
+/// than a hashed lookup per name, as a response has few headers and most are not these.
+#[derive(Default)]
+struct KnownHeaders<'a> {
+    request_id: Option<&'a str>,
+    processing_ms: Option<&'a str>,
+    rate_limit: RateLimitInfo,
+}
+
+impl<'a> KnownHeaders<'a> {
+    fn scan(headers: &'a HeaderMap) -> Self {
+        let mut known = KnownHeaders::default();
+        let rl = &mut known.rate_limit;
+        for (name, value) in headers {
+            let name = name.as_str();
+            // Header names are lowercase; every name read here starts with `x` or `o`.
+            if !matches!(name.as_bytes().first(), Some(b'x' | b'o')) {
+                continue;
+            }
+            let Some(value) = value_str(value) else {
+                continue;
+            };
+            let num = || value.parse::<u64>().ok();
+            // The first readable value of a repeated header counts.
+            match name {
+                REQUEST_ID_HEADER => {
+                    known.request_id.get_or_insert(value);
+                }
+                "openai-processing-ms" => {
+                    known.processing_ms.get_or_insert(value);
+                }
+                _ => match name.strip_prefix("x-ratelimit-") {
+                    Some("limit-requests") if rl.limit_requests.is_none() => {
+                        rl.limit_requests = num();
+                    }
+                    Some("remaining-requests") if rl.remaining_requests.is_none() => {
+                        rl.remaining_requests = num();
+                    }
+                    Some("reset-requests") if rl.reset_requests.is_none() => {
+                        rl.reset_requests = parse_duration(value);
+                    }
+                    Some("limit-tokens") if rl.limit_tokens.is_none() => {
+                        rl.limit_tokens = num();
+                    }
+                    Some("remaining-tokens") if rl.remaining_tokens.is_none() => {
+                        rl.remaining_tokens = num();
+                    }
+                    Some("reset-tokens") if rl.reset_tokens.is_none() => {
+                        rl.reset_tokens = parse_duration(value);
+                    }
+                    _ => {}
+                },
+            }
+        }
+        known
+    }
+}
 
 impl Default for ResponseMeta {
     /// Status 200, no headers, one attempt.
@@ -126,12 +184,12 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 }
 
 fn header_str(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> Option<&str> {
-    headers
-        .get(name)?
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    value_str(headers.get(name)?)
+}
+
+/// A header value as trimmed, non-empty text.
+fn value_str(value: &http::HeaderValue) -> Option<&str> {
+    value.to_str().ok().map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// The rate limits the server reported in its `x-ratelimit-*` headers.
@@ -157,25 +215,7 @@ pub struct RateLimitInfo {
 impl RateLimitInfo {
     /// Reads the `x-ratelimit-*` headers.
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        // Pre-parsed names: looking a header up by `&str` parses the name on every response.
-        static NAMES: [HeaderName; 6] = [
-            HeaderName::from_static("x-ratelimit-limit-requests"),
-            HeaderName::from_static("x-ratelimit-remaining-requests"),
-            HeaderName::from_static("x-ratelimit-reset-requests"),
-            HeaderName::from_static("x-ratelimit-limit-tokens"),
-            HeaderName::from_static("x-ratelimit-remaining-tokens"),
-            HeaderName::from_static("x-ratelimit-reset-tokens"),
-        ];
-        let num = |i: usize| header_str(headers, &NAMES[i]).and_then(|v| v.parse::<u64>().ok());
-        let dur = |i: usize| header_str(headers, &NAMES[i]).and_then(parse_duration);
-        RateLimitInfo {
-            limit_requests: num(0),
-            remaining_requests: num(1),
-            reset_requests: dur(2),
-            limit_tokens: num(3),
-            remaining_tokens: num(4),
-            reset_tokens: dur(5),
-        }
+        KnownHeaders::scan(headers).rate_limit
     }
 
     /// Whether no rate-limit header was present.
@@ -226,6 +266,47 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn head_is_read_in_one_pass() {
+        let mut h = HeaderMap::new();
+        for (name, value) in [
+            ("content-type", "application/json"),
+            ("x-request-id", " req_1 "),
+            ("x-request-id", "req_2"),
+            ("openai-processing-ms", "250.5"),
+            ("x-ratelimit-limit-requests", "500"),
+            ("x-ratelimit-remaining-requests", "499"),
+            ("x-ratelimit-reset-requests", "120ms"),
+            ("x-ratelimit-limit-tokens", "not a number"),
+            ("x-ratelimit-remaining-tokens", ""),
+            ("x-ratelimit-reset-tokens", "6m0s"),
+            ("x-ratelimit-unknown", "1"),
+            ("openai-version", "2020-10-01"),
+        ] {
+            h.append(HeaderName::from_static(name), value.parse().unwrap());
+        }
+        let meta = ResponseMeta::from_head(StatusCode::OK, h.clone(), 2);
+        assert_eq!(meta.request_id.as_deref(), Some("req_1"));
+        assert_eq!(meta.processing_time, Some(Duration::from_micros(250_500)));
+        assert_eq!(meta.attempts, 2);
+        assert_eq!(meta.headers, h);
+        let want = RateLimitInfo {
+            limit_requests: Some(500),
+            remaining_requests: Some(499),
+            reset_requests: Some(Duration::from_millis(120)),
+            limit_tokens: None,
+            remaining_tokens: None,
+            reset_tokens: Some(Duration::from_secs(360)),
+        };
+        assert_eq!(meta.rate_limit, want);
+        assert_eq!(RateLimitInfo::from_headers(&h), want);
+
+        let empty = ResponseMeta::new(StatusCode::OK, HeaderMap::new());
+        assert_eq!(empty.request_id, None);
+        assert_eq!(empty.processing_time, None);
+        assert!(empty.rate_limit.is_empty());
+    }
 
     #[test]
     fn durations() {

@@ -1,6 +1,8 @@
 //! Hooks around every attempt: logging, metrics, custom authentication, request rewriting.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -85,8 +87,8 @@ pub type ResponseHead = http::response::Parts;
 pub struct RequestContext {
     pub(crate) operation: &'static str,
     pub(crate) method: Method,
-    pub(crate) path: String,
-    pub(crate) model: Option<String>,
+    pub(crate) path: Cow<'static, str>,
+    pub(crate) model: Option<Arc<str>>,
     pub(crate) attempt: u32,
     pub(crate) max_attempts: u32,
     pub(crate) streaming: bool,

@@ -1,5 +1,6 @@
 //! The operations of the Chat Completions API, raw requests and pagination.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -112,7 +113,7 @@ impl Client {
     ) -> Result<Response<ChatCompletionList>, Error> {
         self.fetch_json(
             "chat.completions.list",
-            COMPLETIONS.to_owned(),
+            COMPLETIONS,
             params.to_query_pairs(),
             params.model.as_deref(),
         )
@@ -280,7 +281,7 @@ impl Client {
             .execute(Call {
                 operation: "raw",
                 method,
-                path: path.to_owned(),
+                path: Cow::Owned(path.to_owned()),
                 query: Vec::new(),
                 body,
                 accept: JSON,
@@ -334,7 +335,7 @@ impl Client {
     async fn fetch_json<T: DeserializeOwned>(
         &self,
         operation: &'static str,
-        path: String,
+        path: impl Into<Cow<'static, str>>,
         query: Vec<(String, String)>,
         model: Option<&str>,
     ) -> Result<Response<T>, Error> {
@@ -356,7 +357,7 @@ impl Client {
         scope: Scope,
         operation: &'static str,
         method: Method,
-        path: String,
+        path: impl Into<Cow<'static, str>>,
         query: Vec<(String, String)>,
         body: Option<Bytes>,
         model: Option<&str>,
@@ -365,7 +366,7 @@ impl Client {
             .execute(Call {
                 operation,
                 method,
-                path,
+                path: path.into(),
                 query,
                 body,
                 accept: JSON,
@@ -410,7 +411,7 @@ fn create_call(request: &CreateChatCompletionRequest, body: Bytes, read: Read) -
     Call {
         operation: "chat.completions.create",
         method: Method::POST,
-        path: COMPLETIONS.to_owned(),
+        path: Cow::Borrowed(COMPLETIONS),
         query: Vec::new(),
         body: Some(body),
         accept: if read == Read::EventStream {

@@ -177,6 +177,49 @@ async fn azure_token_provider_is_asked_per_attempt() {
     assert_eq!(tokens.0.load(Ordering::SeqCst), 2);
 }
 
+#[tokio::test(start_paused = true)]
+async fn the_last_credential_setting_wins() {
+    let t = Scripted::new([
+        Reply::json(500, "{}"),
+        Reply::json(200, &completion("c1")),
+        Reply::json(200, &completion("c2")),
+        Reply::json(200, &completion("c3")),
+    ]);
+    // A fixed key (its header is built once) is sent on every attempt.
+    let fixed = Client::new(
+        config()
+            .credential_provider(Tokens::default())
+            .api_key("sk-fixed"),
+        t.clone(),
+    );
+    assert_eq!(
+        fixed
+            .create_chat_completion(&request())
+            .await
+            .unwrap()
+            .meta()
+            .attempts,
+        2
+    );
+    for i in 0..2 {
+        assert_eq!(
+            t.request(i).header("authorization"),
+            Some("Bearer sk-fixed")
+        );
+    }
+    // A provider set after the key replaces it ...
+    let rotating = Client::new(config().credential_provider(Tokens::default()), t.clone());
+    rotating.create_chat_completion(&request()).await.unwrap();
+    assert_eq!(
+        t.request(2).header("authorization"),
+        Some("Bearer entra-token-0")
+    );
+    // ... and `no_credential` drops both.
+    let none = Client::new(config().no_credential(), t.clone());
+    none.create_chat_completion(&request()).await.unwrap();
+    assert_eq!(t.request(3).header("authorization"), None);
+}
+
 #[derive(Debug)]
 struct BrokenVault;
 
