@@ -8,6 +8,7 @@ use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
@@ -146,6 +147,7 @@ async fn handle(
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
+    accepted: Arc<AtomicU64>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -158,6 +160,8 @@ impl Server {
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
         let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
+        let accepted = Arc::new(AtomicU64::new(0));
+        let counter = accepted.clone();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -174,6 +178,7 @@ impl Server {
                             a = listener.accept() => a,
                         };
                         let Ok((stream, _)) = accepted else { continue };
+                        counter.fetch_add(1, Ordering::Relaxed);
                         let _ = stream.set_nodelay(true);
                         let routes = routes.clone();
                         tokio::spawn(async move {
@@ -187,6 +192,7 @@ impl Server {
             })?;
         Ok(Server {
             addr,
+            accepted,
             stop: Some(stop_tx),
             thread: Some(thread),
         })
@@ -195,6 +201,11 @@ impl Server {
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// How many connections the server has accepted so far.
+    pub fn connections_accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
     }
 
     /// The base URL of a scenario, such as `http://127.0.0.1:4000/small/v1`.

@@ -5,7 +5,8 @@
 //! (or `cargo xtask bench`, which also runs the CPU benchmarks and writes RESULTS.md).
 //! To profile one client: `loadtest serve --seconds 60` prints the server's address, then
 //! `loadtest child --impl ours --scenario small --concurrency 64 --requests 100000 --millis
-//! 5000 --base http://ADDR/small/v1` runs one measurement against it.
+//! 5000 --base http://ADDR/small/v1` runs one measurement against it, and `loadtest --focus
+//! small:1000 [--rounds 10] [--millis 1500]` runs one cell of the table only, printing each measurement.
 //!
 //! The server runs in this process on its own thread and single-threaded runtime. Each
 //! measurement runs in a fresh child process (this binary with `child ...`) on a
@@ -29,8 +30,9 @@ const MEMORY: [Scenario; 3] = [Scenario::Stream, Scenario::StreamLong, Scenario:
 
 struct Plan {
     rounds: usize,
-    /// Rounds at concurrency 1, where wake-up latency makes single runs noisy.
-    rounds_c1: usize,
+    /// Rounds at concurrency 1 and 1000: wake-up latency makes single runs at 1 noisy, and
+    /// at 1000 a round where the connection pool grows (see the report) is slower.
+    rounds_edges: usize,
     duration: Duration,
     max_requests: u64,
     /// The concurrency of the memory probe's wave of streams.
@@ -42,7 +44,7 @@ impl Plan {
         if quick {
             Plan {
                 rounds: 1,
-                rounds_c1: 1,
+                rounds_edges: 1,
                 duration: Duration::from_millis(200),
                 max_requests: 5_000,
                 wave: 10,
@@ -50,7 +52,7 @@ impl Plan {
         } else {
             Plan {
                 rounds: 3,
-                rounds_c1: 5,
+                rounds_edges: 5,
                 duration: Duration::from_millis(1500),
                 max_requests: 1_000_000,
                 wave: 100,
@@ -64,6 +66,8 @@ impl Plan {
 struct Sample {
     result: LoadResult,
     server_cpu: f64,
+    /// Connections the server accepted while the child ran, warm-up included.
+    connections: u64,
 }
 
 fn main() -> ExitCode {
@@ -130,6 +134,7 @@ fn serve(args: &[String]) -> Result<(), String> {
 fn measure(server: &Server, spec: &LoadSpec) -> Result<Sample, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let cpu_before = load::cpu_seconds();
+    let accepted_before = server.connections_accepted();
     let started = Instant::now();
     let mut child = Command::new(exe)
         .args([
@@ -171,6 +176,7 @@ fn measure(server: &Server, spec: &LoadSpec) -> Result<Sample, String> {
     }
     let wall = started.elapsed().as_secs_f64();
     let server_cpu = (load::cpu_seconds() - cpu_before) / wall.max(1e-9);
+    let connections = server.connections_accepted() - accepted_before;
     let output = child.wait_with_output().map_err(|e| e.to_string())?;
     if !output.status.success() {
         return Err(format!(
@@ -184,7 +190,11 @@ fn measure(server: &Server, spec: &LoadSpec) -> Result<Sample, String> {
     let text = String::from_utf8_lossy(&output.stdout);
     let line = text.lines().last().unwrap_or_default();
     let result = serde_json::from_str(line).map_err(|e| format!("bad child output: {e}"))?;
-    Ok(Sample { result, server_cpu })
+    Ok(Sample {
+        result,
+        server_cpu,
+        connections,
+    })
 }
 
 type Key = (Scenario, usize, Implementation);
@@ -192,22 +202,45 @@ type Key = (Scenario, usize, Implementation);
 fn coordinate(args: &[String]) -> Result<(), String> {
     let quick = args.iter().any(|a| a == "--quick");
     let out = flag(args, "--out");
-    let plan = Plan::new(quick);
+    let mut plan = Plan::new(quick);
+    // `--focus SCENARIO:CONCURRENCY [--rounds N]`: one cell only, for investigating it.
+    let focus = match flag(args, "--focus") {
+        Some(f) => {
+            let (scenario, concurrency) = f
+                .split_once(':')
+                .and_then(|(s, c)| Some((Scenario::from_key(s)?, c.parse::<usize>().ok()?)))
+                .ok_or("--focus takes SCENARIO:CONCURRENCY, such as small:1000")?;
+            if let Some(r) = flag(args, "--rounds") {
+                let r = r.parse().map_err(|_| "--rounds must be a number")?;
+                plan.rounds = r;
+                plan.rounds_edges = r;
+            }
+            if let Some(ms) = flag(args, "--millis") {
+                let ms = ms.parse().map_err(|_| "--millis must be a number")?;
+                plan.duration = Duration::from_millis(ms);
+            }
+            Some((scenario, concurrency))
+        }
+        None => None,
+    };
     let server = Server::start().map_err(|e| format!("cannot start the server: {e}"))?;
     let started = Instant::now();
     eprintln!(
-        "loadtest: server on {}, {} round(s) ({} at concurrency 1) of {:?} per cell",
+        "loadtest: server on {}, {} round(s) ({} at concurrency 1 and 1000) of {:?} per cell",
         server.addr(),
         plan.rounds,
-        plan.rounds_c1,
+        plan.rounds_edges,
         plan.duration
     );
 
     let mut samples: HashMap<Key, Vec<Sample>> = HashMap::new();
     for scenario in [Scenario::Small, Scenario::Large, Scenario::Stream] {
         for concurrency in CONCURRENCY {
-            let rounds = if concurrency == 1 {
-                plan.rounds_c1
+            if focus.is_some_and(|f| f != (scenario, concurrency)) {
+                continue;
+            }
+            let rounds = if concurrency == 1 || concurrency >= 1000 {
+                plan.rounds_edges
             } else {
                 plan.rounds
             };
@@ -225,12 +258,14 @@ fn coordinate(args: &[String]) -> Result<(), String> {
                     };
                     let sample = measure(&server, &spec)?;
                     eprintln!(
-                        "  {:<12} x{:<5} {:<6} {:>10.0} req/s  p50 {:>9}",
+                        "  {:<12} x{:<5} {:<6} {:>10.0} req/s  p50 {:>9}  p99 {:>9}  {:>5} conns",
                         scenario.key(),
                         concurrency,
                         implementation.key(),
                         sample.result.rps(),
-                        fmt_us(sample.result.p50_us as f64)
+                        fmt_us(sample.result.p50_us as f64),
+                        fmt_us(sample.result.p99_us as f64),
+                        sample.connections
                     );
                     samples
                         .entry((scenario, concurrency, implementation))
@@ -239,6 +274,10 @@ fn coordinate(args: &[String]) -> Result<(), String> {
                 }
             }
         }
+    }
+
+    if focus.is_some() {
+        return Ok(());
     }
 
     // Memory probe: one wave of streams per length, at concurrency 1 and at `wave`.
@@ -300,6 +339,7 @@ struct Stats {
     cpu_per_req: f64,
     rss_kib: f64,
     server_cpu: f64,
+    connections: f64,
 }
 
 fn stats(samples: &[Sample]) -> Stats {
@@ -313,6 +353,7 @@ fn stats(samples: &[Sample]) -> Stats {
         cpu_per_req: m(&|s| s.result.cpu_us_per_request()),
         rss_kib: m(&|s| s.result.peak_rss_kib as f64),
         server_cpu: m(&|s| s.server_cpu),
+        connections: m(&|s| s.connections as f64),
     }
 }
 
@@ -364,17 +405,23 @@ fn report(
     let _ = writeln!(
         s,
         "{} round(s) per cell, each implementation once per round in rotating order \
-         (ABC, BCA, CAB); {} rounds at concurrency 1, where the wake-up latency of idle \
-         cores makes single runs noisy. A round runs {:?} or {} requests, whichever ends \
-         first, after one warm-up request per connection. Figures are medians over the \
-         rounds; ratios are medians of the per-round ratios (the implementations of a \
-         round run back to back, so they share the machine's state). Client and server each \
-         run on a single-threaded tokio runtime, the client in a fresh process per \
-         measurement; *client CPU/req* is the client process's user + system time per \
-         request, *server CPU* the server thread's share of a core. Load test took \
+         (ABC, BCA, CAB, ...); {} rounds at concurrency 1, where the wake-up latency of idle \
+         cores makes single runs noisy, and at 1000 (see *conns* below). A round runs {:?} \
+         or {} requests, whichever ends first, after one warm-up request per connection. \
+         Figures are medians over the rounds; ratios are medians of the per-round ratios \
+         (the implementations of a round run back to back, so they share the machine's \
+         state). Client and server each run on a single-threaded tokio runtime, the client \
+         in a fresh process per measurement; *client CPU/req* is the client process's user + \
+         system time per request, *server CPU* the server thread's share of a core. *conns* \
+         is the median number of connections the server accepted per measurement: one per \
+         concurrent request is the minimum; above that, hyper-util's pool (which every client \
+         here uses, async-openai through reqwest) opened extra connections, which it does \
+         when requests find no idle connection because the replies of many connections were \
+         handled in one burst, for instance after the client process was descheduled. In our runs such a \
+         round cost its client about 10% of its req/s and doubled its p99. Load test took \
          {:.0?}.{}\n",
         plan.rounds,
-        plan.rounds_c1,
+        plan.rounds_edges,
         plan.duration,
         plan.max_requests,
         took,
@@ -387,9 +434,12 @@ fn report(
     let _ = writeln!(
         s,
         "| scenario | conc. | client | req/s | p50 | p99 | chunks/s | TTFC p50 | client CPU/req | \
-         peak RSS | req/s vs floor | req/s vs async-openai | server CPU |"
+         peak RSS | conns | req/s vs floor | req/s vs async-openai | server CPU |"
     );
-    let _ = writeln!(s, "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(
+        s,
+        "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    );
     let mut misses = Vec::new();
     for scenario in [Scenario::Small, Scenario::Large, Scenario::Stream] {
         for concurrency in CONCURRENCY {
@@ -406,7 +456,7 @@ fn report(
                 let stream = scenario.is_stream();
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} MiB | {} | {} | {:.0}% |",
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} MiB | {:.0} | {} | {} | {:.0}% |",
                     scenario.label(),
                     concurrency,
                     implementation.label(),
@@ -425,6 +475,7 @@ fn report(
                     },
                     fmt_us(st.cpu_per_req),
                     st.rss_kib / 1024.0,
+                    st.connections,
                     if implementation == Implementation::Floor {
                         "1.00×".into()
                     } else {
