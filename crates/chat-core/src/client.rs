@@ -410,21 +410,25 @@ impl Client {
                 };
                 // One limit for the whole attempt, from asking for the credential to reading.
                 let limit = attempt_limit(timeout, deadline);
+                let mut head_request_id = None;
                 let work = async {
                     let mut request = self.build_request(&call, &uri, prepared, attempt).await?;
                     for m in &config.middleware {
                         m.on_request(&mut request, &ctx).await?;
                     }
                     let attempt_span = span.attempt(attempt);
-                    let sent = self.attempt(request, &call, &ctx, &attempt_span);
+                    let sent =
+                        self.attempt(request, &call, &ctx, &attempt_span, &mut head_request_id);
                     Ok::<_, Error>(attempt_span.instrument(sent).await)
                 };
                 let result = match within(limit, work).await {
                     // A credential provider or middleware failed: returned as is, never retried.
                     Ok(Err(e)) => return Err(e.with_attempts(attempt)),
                     Ok(Ok(result)) => result,
-                    // The time ran out: retried like any failed attempt.
-                    Err(timeout) => Err(timeout.into()),
+                    // The time ran out (maybe while reading the body of a response): retried
+                    // like any failed attempt.
+                    Err(timeout) => Err(Error::from(timeout)
+                        .with_request_id(head_request_id.as_ref().and_then(|v| v.to_str().ok()))),
                 };
                 let err = match result {
                     Ok((head, body)) => {
@@ -490,15 +494,17 @@ impl Client {
         call: &Call<'_>,
         ctx: &RequestContext,
         span: &AttemptSpan,
+        head_request_id: &mut Option<HeaderValue>,
     ) -> Result<(ResponseHead, ReplyBody), Error> {
         let config = &self.inner.config;
         let response = self.inner.transport.send(request).await?;
         let (head, body) = response.into_parts();
+        let request_id = head.headers.get(crate::meta::REQUEST_ID_HEADER);
+        // Kept for a timeout that cuts the body short (cloning shares the bytes).
+        *head_request_id = request_id.cloned();
         span.record_status(
             head.status.as_u16(),
-            head.headers
-                .get(crate::meta::REQUEST_ID_HEADER)
-                .and_then(|v| v.to_str().ok()),
+            request_id.and_then(|v| v.to_str().ok()),
         );
         for m in config.middleware.iter().rev() {
             m.on_response(&head, ctx);
@@ -507,18 +513,27 @@ impl Client {
             let bytes = read_prefix(body, MAX_ERROR_BODY).await;
             return Err(ApiError::from_response(head.status, head.headers, &bytes).into());
         }
+        // A body that breaks off still names its response.
+        let cut_short = |e: Error| {
+            let id = head.headers.get(crate::meta::REQUEST_ID_HEADER);
+            e.with_request_id(id.and_then(|v| v.to_str().ok()))
+        };
         match call.read {
             Read::Full => {
-                let bytes = read_body(body, config.max_response_bytes, &head).await?;
+                let bytes = read_body(body, config.max_response_bytes, &head)
+                    .await
+                    .map_err(cut_short)?;
                 Ok((head, ReplyBody::Full(bytes)))
             }
             Read::EventStream if is_json(&head.headers) => {
-                let bytes = read_body(body, config.max_response_bytes, &head).await?;
+                let bytes = read_body(body, config.max_response_bytes, &head)
+                    .await
+                    .map_err(cut_short)?;
                 Err(not_an_event_stream(&head, &bytes))
             }
             Read::EventStream => {
                 let mut body = body;
-                let first = first_chunk(&mut body).await?;
+                let first = first_chunk(&mut body).await.map_err(cut_short)?;
                 Ok((head, ReplyBody::EventStream(first, body)))
             }
             Read::Head => Ok((head, ReplyBody::Head(body))),

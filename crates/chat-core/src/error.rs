@@ -28,6 +28,9 @@ pub struct Error {
 struct Inner {
     kind: ErrorKind,
     attempts: u32,
+    /// The `x-request-id` of the response a transport error or timeout cut short (the other
+    /// kinds carry their own).
+    request_id: Option<String>,
 }
 
 /// What went wrong.
@@ -44,7 +47,9 @@ pub enum ErrorKind {
     Decode(DecodeError),
     /// The event stream broke: truncated, malformed or oversized.
     Stream(StreamError),
-    /// The configuration or the request is invalid (for example a header value).
+    /// The configuration or the request is invalid (for example a header value), or the
+    /// client was used in a way that cannot work (such as asking a stream for its whole
+    /// response after reading chunks from it).
     InvalidConfig(String),
 }
 
@@ -133,13 +138,26 @@ impl Error {
     /// An error of `kind`, after one attempt.
     pub fn new(kind: ErrorKind) -> Self {
         Error {
-            inner: Box::new(Inner { kind, attempts: 1 }),
+            inner: Box::new(Inner {
+                kind,
+                attempts: 1,
+                request_id: None,
+            }),
         }
     }
 
     /// Records how many attempts were made.
     pub fn with_attempts(mut self, attempts: u32) -> Self {
         self.inner.attempts = attempts;
+        self
+    }
+
+    /// Records the `x-request-id` of the response this error cut short, unless the error
+    /// already has one.
+    pub(crate) fn with_request_id(mut self, request_id: Option<&str>) -> Self {
+        if self.request_id().is_none() {
+            self.inner.request_id = request_id.map(str::to_owned);
+        }
         self
     }
 
@@ -171,16 +189,19 @@ impl Error {
         }
     }
 
-    /// The HTTP status of an API or decode error.
+    /// The HTTP status of an API or decode error; `None` for an error event inside a stream
+    /// (its response was a 200, kept in [`ApiError::status`]).
     pub fn status(&self) -> Option<StatusCode> {
         match &self.inner.kind {
+            ErrorKind::Api(e) if e.in_stream => None,
             ErrorKind::Api(e) => Some(e.status),
             ErrorKind::Decode(e) => e.status,
             _ => None,
         }
     }
 
-    /// The `x-request-id` of the response, when one arrived.
+    /// The `x-request-id` of the response, when one arrived: also for a stream or body that
+    /// broke off (transport error, timeout) after the response head.
     pub fn request_id(&self) -> Option<&str> {
         match &self.inner.kind {
             ErrorKind::Api(e) => e.request_id.as_deref(),
@@ -190,7 +211,7 @@ impl Error {
                 | StreamError::Malformed { request_id, .. }
                 | StreamError::EventTooLarge { request_id, .. },
             ) => request_id.as_deref(),
-            _ => None,
+            _ => self.inner.request_id.as_deref(),
         }
     }
 
@@ -505,6 +526,9 @@ impl fmt::Display for ErrorKind {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.inner.kind.fmt(f)?;
+        if let Some(id) = &self.inner.request_id {
+            write!(f, " [request id {id}]")?;
+        }
         if self.inner.attempts > 1 {
             write!(f, " (after {} attempts)", self.inner.attempts)?;
         }
@@ -517,6 +541,7 @@ impl fmt::Debug for Error {
         f.debug_struct("Error")
             .field("kind", &self.inner.kind)
             .field("attempts", &self.inner.attempts)
+            .field("request_id", &self.inner.request_id)
             .finish()
     }
 }

@@ -140,12 +140,15 @@ pub struct ChatCompletionEventStream {
     /// Reused buffer for what each chunk changed.
     changes: Vec<Change>,
     ended: bool,
+    /// Chunks were read before the events: reported as the first (and only) event.
+    misuse: Option<Error>,
 }
 
 impl ChatCompletionEventStream {
     /// The events of `stream`.
     pub fn new(stream: ChatCompletionStream) -> Self {
         ChatCompletionEventStream {
+            misuse: stream.already_read("the event stream"),
             stream,
             acc: ChatCompletionAccumulator::new(),
             queue: VecDeque::new(),
@@ -177,6 +180,10 @@ impl ChatCompletionEventStream {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<ChatCompletionEvent, Error>>> {
+        if let Some(e) = self.misuse.take() {
+            self.ended = true;
+            return Poll::Ready(Some(Err(e)));
+        }
         loop {
             if let Some(event) = self.queue.pop_front() {
                 return Poll::Ready(Some(Ok(event)));

@@ -132,6 +132,8 @@ pub struct ChatCompletionStream {
     /// The operation span: the response id and token usage are recorded on it.
     span: OpSpan,
     id_recorded: bool,
+    /// Whether a chunk has been handed out (then the whole response can no longer be built).
+    yielded: bool,
 }
 
 /// What one event means for the chunk stream.
@@ -154,6 +156,7 @@ impl ChatCompletionStream {
             done: false,
             span: OpSpan::none(),
             id_recorded: false,
+            yielded: false,
         }
     }
 
@@ -184,8 +187,17 @@ impl ChatCompletionStream {
         std::future::poll_fn(|cx| self.poll_chunk(cx)).await
     }
 
-    /// Reads the rest of the stream and assembles the completion from its chunks.
+    /// Reads the stream and assembles the completion from its chunks.
+    ///
+    /// It needs every chunk: after chunks were read with [`next`](Self::next) it fails with
+    /// an [`InvalidConfig`](ErrorKind::InvalidConfig) error rather than return part of the
+    /// response. To show chunks as they arrive *and* get the whole response, read
+    /// [`events`](Self::events) (its last event carries the response) or push each chunk
+    /// into a [`ChatCompletionAccumulator`].
     pub async fn final_response(mut self) -> Result<CreateChatCompletionResponse, Error> {
+        if let Some(e) = self.already_read("final_response") {
+            return Err(e);
+        }
         let mut acc = ChatCompletionAccumulator::new();
         while let Some(chunk) = self.next().await {
             acc.push(chunk?);
@@ -193,7 +205,23 @@ impl ChatCompletionStream {
         Ok(acc.finish())
     }
 
+    /// The error of building a whole response from a stream whose chunks were already read.
+    pub(crate) fn already_read(&self, what: &str) -> Option<Error> {
+        self.yielded.then(|| {
+            Error::invalid_config(format!(
+                "{what} needs the whole stream, but chunks were already read from it with \
+                 next(); read the stream with events() (its Completed event carries the \
+                 response) or push each chunk into a ChatCompletionAccumulator"
+            ))
+            .with_request_id(self.request_id())
+        })
+    }
+
     /// The stream as [events](crate::ChatCompletionEvent) for user interfaces.
+    ///
+    /// Call it before reading any chunk: after [`next`](Self::next) has handed out chunks,
+    /// the event stream yields an [`InvalidConfig`](ErrorKind::InvalidConfig) error, as its
+    /// deltas and response would miss them.
     pub fn events(self) -> ChatCompletionEventStream {
         ChatCompletionEventStream::new(self)
     }
@@ -209,7 +237,10 @@ impl ChatCompletionStream {
             }
             let step = match ready!(self.sse.poll_event(cx)) {
                 Some(Ok(event)) => self.read_event(event),
-                Some(Err(e)) => Step::Fail(e),
+                // A transport error or idle timeout: say which response it cut short.
+                Some(Err(e)) => {
+                    Step::Fail(e.with_request_id(self.sse.meta().request_id.as_deref()))
+                }
                 None => match self.sse.take_cut() {
                     Cut::Nothing => {
                         self.done = true;
@@ -293,6 +324,7 @@ impl ChatCompletionStream {
     /// Records which choices the chunk shows and whether they finished, and the response id
     /// and usage on the span.
     fn track(&mut self, chunk: &CreateChatCompletionStreamResponse) {
+        self.yielded = true;
         for choice in &chunk.choices {
             let finished = choice
                 .finish_reason

@@ -260,7 +260,9 @@ async fn per_attempt_timeout_is_retried() {
 
 #[tokio::test(start_paused = true)]
 async fn non_streaming_timeout_covers_the_whole_body() {
-    let slow_body = Reply::json(200, r#"{"id":"c1","#).then_hang();
+    let slow_body = Reply::json(200, r#"{"id":"c1","#)
+        .header("x-request-id", "req_slow")
+        .then_hang();
     let t = Scripted::new([slow_body]);
     let client = Client::new(
         config().timeout(Duration::from_secs(5)).max_retries(0),
@@ -268,6 +270,28 @@ async fn non_streaming_timeout_covers_the_whole_body() {
     );
     let e = client.create_chat_completion(&request()).await.unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Timeout(to) if to.kind == TimeoutKind::Request));
+    // The head had arrived: the timeout names the response it cut short.
+    assert_eq!(e.request_id(), Some("req_slow"));
+    assert!(e.to_string().contains("[request id req_slow]"), "{e}");
+
+    // A body that breaks off names its response too; a timeout before any head has no id.
+    let t = Scripted::new([
+        Reply::json(200, r#"{"id":"c1","#)
+            .header("x-request-id", "req_cut")
+            .then_fail(TransportErrorKind::Io),
+        Reply::Hang,
+    ]);
+    let client = Client::new(
+        config().timeout(Duration::from_secs(5)).max_retries(0),
+        t.clone(),
+    );
+    let e = client.create_chat_completion(&request()).await.unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::Transport(_)), "{e:?}");
+    assert_eq!(e.request_id(), Some("req_cut"));
+    let e = client.create_chat_completion(&request()).await.unwrap_err();
+    assert!(e.is_timeout());
+    assert_eq!(e.request_id(), None);
+    assert!(!e.to_string().contains("request id"), "{e}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -305,6 +329,7 @@ async fn streams_are_not_retried_after_their_first_byte() {
         Reply::Fail(TransportErrorKind::Connect),
         Reply::sse(&[SSE_CHUNK])
             .header("x-ratelimit-remaining-tokens", "42")
+            .header("x-request-id", "req_stream")
             .then_fail(TransportErrorKind::Io),
     ]);
     let client = Client::new(config(), t.clone());
@@ -318,9 +343,14 @@ async fn streams_are_not_retried_after_their_first_byte() {
     assert_eq!(first.choices[0].delta.content.as_deref(), Some("hi"));
     let e = stream.next().await.unwrap().unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Transport(_)), "{e:?}");
-    // The error of the stream counts the attempts it took to get it.
+    // The error of the stream counts the attempts it took to get it, and names the response.
     assert_eq!(e.attempts(), 3);
-    assert!(e.to_string().ends_with("(after 3 attempts)"), "{e}");
+    assert_eq!(e.request_id(), Some("req_stream"));
+    assert!(
+        e.to_string()
+            .ends_with("[request id req_stream] (after 3 attempts)"),
+        "{e}"
+    );
     assert!(stream.next().await.is_none());
     assert_eq!(t.requests().len(), 3, "no retry after the first byte");
     t.assert_done();
@@ -333,6 +363,7 @@ async fn stream_timeout_covers_the_first_byte_then_the_idle_timeout_applies() {
         Reply::sse(&[
             "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\n\n",
         ])
+        .header("x-request-id", "req_idle")
         .then_hang(),
     ]);
     let client = Client::new(
@@ -362,6 +393,7 @@ async fn stream_timeout_covers_the_first_byte_then_the_idle_timeout_applies() {
         Duration::from_secs(30),
         "not the 10 s attempt timeout"
     );
+    assert_eq!(e.request_id(), Some("req_idle"));
     t.assert_done();
 }
 

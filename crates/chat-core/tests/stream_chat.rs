@@ -86,6 +86,9 @@ async fn error_event_is_an_api_error_then_the_end() {
     let api = err.api_error().expect("api error");
     assert!(api.in_stream);
     assert_eq!(api.status, http::StatusCode::OK);
+    // The error is not a 200: `status()` has none for an error event.
+    assert_eq!(err.status(), None);
+    assert!(!err.is_retryable());
     assert_eq!(api.message(), "overloaded");
     assert_eq!(
         api.error.as_ref().unwrap().r#type.as_deref(),
@@ -443,4 +446,27 @@ async fn the_meta_carries_rate_limits_and_attempts() {
         "{err:?}"
     );
     assert_eq!(err.attempts(), 3);
+}
+
+#[tokio::test]
+async fn a_whole_response_is_refused_once_chunks_were_read() {
+    let body = || Body::from(format!("{CHUNK}{CHUNK}{FINISH}{DONE}"));
+    // Untouched, both views build the whole response.
+    let full = chat_stream(body()).final_response().await.unwrap();
+    assert_eq!(full.first_content(), Some("xx"));
+
+    // After `next`, the rest alone would be a wrong answer: an error says what to do instead.
+    let mut stream = chat_stream(body());
+    stream.next().await.unwrap().unwrap();
+    let e = stream.final_response().await.unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::InvalidConfig(_)), "{e:?}");
+    assert!(e.to_string().contains("events()"), "{e}");
+    assert_eq!(e.request_id(), Some("req_test"));
+
+    let mut stream = chat_stream(body());
+    stream.next().await.unwrap().unwrap();
+    let mut events = stream.events();
+    let e = events.next().await.unwrap().unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::InvalidConfig(_)), "{e:?}");
+    assert!(events.next().await.is_none());
 }
