@@ -124,15 +124,9 @@ pub async fn run(
     })?;
     let response = connection.client.create_chat_completion(&request).await?;
 
-    // A model may refuse instead of answering; the refusal is not JSON.
-    if let Some(refusal) = response.first_refusal() {
-        return Err(format!("the model refused: {refusal}").into());
-    }
-    let text = response
-        .first_content()
-        .ok_or("the answer has no content")?;
-    let recipe: Recipe = serde_json::from_str(text)
-        .map_err(|e| format!("the answer does not match the schema: {e}"))?;
+    // The JSON answer as a `Recipe`; a refusal, an answer cut short (max tokens, content
+    // filter) or JSON of another shape is a `ContentError` saying which.
+    let recipe: Recipe = response.parse_content()?;
 
     writeln!(out, "{} (serves {})", recipe.title, recipe.servings)?;
     writeln!(out, "ingredients:")?;

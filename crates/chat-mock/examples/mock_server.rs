@@ -2,9 +2,9 @@
 //!
 //! Run with `cargo run -p chat-mock --features server --example mock_server`, then point a
 //! client at the base URL printed on the first line of stdout (for example
-//! `OPENAI_BASE_URL=<url> OPENAI_API_KEY=x`). It answers every request, with a tool call when
-//! the last user message mentions the weather and with a short text otherwise, streamed or
-//! not as asked. Stop it with Ctrl-C.
+//! `OPENAI_BASE_URL=<url> OPENAI_API_KEY=x`). It answers every request: with a tool call when
+//! the last user message mentions the weather, with the weather once the tool's result comes
+//! back, and with a short text otherwise, streamed or not as asked. Stop it with Ctrl-C.
 //!
 //! With `-- --compat` it serves the script of `cargo xtask compat` instead, which runs the
 //! official OpenAI libraries against it (`crates/chat-mock/compat/`): each answer is served
@@ -45,6 +45,22 @@ fn main() -> ExitCode {
 async fn serve_demo() -> ExitCode {
     let mock = MockTransport::new();
     mock.check_on_drop(false);
+    // After the tool's result comes back, answer with text: a tool-call loop ends.
+    let answers_a_tool = |r: &chat_mock::RecordedRequest| {
+        r.json()
+            .and_then(|body| {
+                body.pointer("/messages")?
+                    .as_array()?
+                    .last()?
+                    .get("role")
+                    .cloned()
+            })
+            .is_some_and(|role| role == "tool")
+    };
+    mock.on(Match::chat().when("the last message is a tool result", answers_a_tool))
+        .respond(MockResponse::text("It is 18 °C and sunny.").usage(30, 8))
+        .always()
+        .optional();
     mock.on(Match::chat().user_message_contains("weather"))
         .respond(MockResponse::tool_call(
             "get_weather",

@@ -4,6 +4,7 @@ use crate::{
     ChatCompletionMessageToolCalls, ChatCompletionResponseMessage, ExtraFields, FunctionCall,
     PromptCacheBreakpointParam,
 };
+use std::borrow::Cow;
 
 tagged_union! {
     /// One message of the conversation sent to the model, told apart by `role`.
@@ -114,6 +115,75 @@ impl ChatCompletionRequestMessage {
     pub fn role(&self) -> Option<&str> {
         self.tag()
     }
+
+    /// The text of the message: its string content, or its text parts joined with `\n`.
+    /// `None` when it has none (an assistant turn with only tool calls, a user message of
+    /// images, an unknown message shape).
+    ///
+    /// ```
+    /// use chat_types::{ChatCompletionRequestMessage as Message, ChatCompletionRequestUserMessageContentPart as Part};
+    ///
+    /// let m = Message::user(vec![Part::text("What is"), Part::image_url("https://example.com/a.png"), Part::text("this?")]);
+    /// assert_eq!(m.text().as_deref(), Some("What is\nthis?"));
+    /// assert_eq!(Message::system("Be brief.").text().as_deref(), Some("Be brief."));
+    /// ```
+    pub fn text(&self) -> Option<Cow<'_, str>> {
+        use ChatCompletionRequestAssistantMessageContent as Assistant;
+        use ChatCompletionRequestAssistantMessageContentPart as AssistantPart;
+        use ChatCompletionRequestUserMessageContent as User;
+        use ChatCompletionRequestUserMessageContentPart as UserPart;
+        fn text(c: &ChatCompletionRequestTextContent) -> Option<Cow<'_, str>> {
+            match c {
+                ChatCompletionRequestTextContent::Text(t) => Some(Cow::Borrowed(t.as_str())),
+                ChatCompletionRequestTextContent::Array(parts) => {
+                    join(parts.iter().map(|p| match p {
+                        ChatCompletionRequestTextContentPart::Text(t) => Some(t.text.as_str()),
+                        _ => None,
+                    }))
+                }
+                _ => None,
+            }
+        }
+        match self {
+            ChatCompletionRequestMessage::Developer(m) => text(&m.content),
+            ChatCompletionRequestMessage::System(m) => text(&m.content),
+            ChatCompletionRequestMessage::Tool(m) => text(&m.content),
+            ChatCompletionRequestMessage::User(m) => match &m.content {
+                User::Text(t) => Some(Cow::Borrowed(t.as_str())),
+                User::Array(parts) => join(parts.iter().map(|p| match p {
+                    UserPart::Text(t) => Some(t.text.as_str()),
+                    _ => None,
+                })),
+                _ => None,
+            },
+            ChatCompletionRequestMessage::Assistant(m) => match m.content.as_ref()? {
+                Assistant::Text(t) => Some(Cow::Borrowed(t.as_str())),
+                Assistant::Array(parts) => join(parts.iter().map(|p| match p {
+                    AssistantPart::Text(t) => Some(t.text.as_str()),
+                    _ => None,
+                })),
+                _ => None,
+            },
+            ChatCompletionRequestMessage::Function(m) => m.content.as_deref().map(Cow::Borrowed),
+            _ => None,
+        }
+    }
+}
+
+/// The texts among `parts` joined with `\n` (borrowed when there is one); `None` if none.
+fn join<'a>(parts: impl Iterator<Item = Option<&'a str>>) -> Option<Cow<'a, str>> {
+    let mut out: Option<Cow<'a, str>> = None;
+    for t in parts.flatten() {
+        match &mut out {
+            None => out = Some(Cow::Borrowed(t)),
+            Some(joined) => {
+                let joined = joined.to_mut();
+                joined.push('\n');
+                joined.push_str(t);
+            }
+        }
+    }
+    out
 }
 
 impl From<ChatCompletionResponseMessage> for ChatCompletionRequestMessage {
@@ -274,13 +344,15 @@ impl ChatCompletionRequestUserMessageContentPart {
         )
     }
 
-    /// A file part with inline base64-encoded data.
-    pub fn file_data(filename: impl Into<String>, data_base64: impl Into<String>) -> Self {
+    /// A file part with the file inline, as a base64 data URL such as
+    /// `data:application/pdf;base64,JVBERi0x...`: the form the API expects in `file_data`
+    /// (plain base64 without the `data:` prefix is rejected).
+    pub fn file_data(filename: impl Into<String>, data_url: impl Into<String>) -> Self {
         ChatCompletionRequestUserMessageContentPart::File(
             ChatCompletionRequestMessageContentPartFile {
                 file: InputFile {
                     filename: Some(filename.into()),
-                    file_data: Some(data_base64.into()),
+                    file_data: Some(data_url.into()),
                     ..Default::default()
                 },
                 prompt_cache_breakpoint: None,
@@ -492,6 +564,10 @@ wire_object! {
     }
 }
 
+/// The assistant turn to send back with the next request: content, refusal, tool calls,
+/// function call and audio id. Unknown fields of the response message (`extra`) are left out,
+/// as servers reject request fields they do not know; copy any a compatible server wants back
+/// (such as a `reasoning_content`) into the new message's `extra` yourself.
 impl From<ChatCompletionResponseMessage> for ChatCompletionRequestAssistantMessage {
     fn from(m: ChatCompletionResponseMessage) -> Self {
         ChatCompletionRequestAssistantMessage {
@@ -515,6 +591,7 @@ impl From<ChatCompletionResponseMessage> for ChatCompletionRequestAssistantMessa
     }
 }
 
+/// Like the conversion from an owned message (unknown fields are left out).
 impl From<&ChatCompletionResponseMessage> for ChatCompletionRequestAssistantMessage {
     fn from(m: &ChatCompletionResponseMessage) -> Self {
         ChatCompletionRequestAssistantMessage {
@@ -611,6 +688,58 @@ wire_object! {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    #[test]
+    fn message_text_reads_every_role_and_shape() {
+        use super::ChatCompletionRequestAssistantMessageContentPart as A;
+        use super::ChatCompletionRequestMessage as M;
+        use super::ChatCompletionRequestTextContentPart as T;
+        use super::ChatCompletionRequestUserMessageContentPart as U;
+        let text = |m: &M| m.text().map(|t| t.into_owned());
+        assert_eq!(text(&M::developer("d")), Some("d".into()));
+        assert_eq!(
+            text(&M::system(vec![T::text("a"), T::text("b")])),
+            Some("a\nb".into())
+        );
+        assert_eq!(text(&M::tool("call_1", "42")), Some("42".into()));
+        assert_eq!(
+            text(&M::user(vec![U::image_url("https://x/y.png")])),
+            None,
+            "images only"
+        );
+        let one_part = M::user(vec![U::image_url("https://x/y.png"), U::text("only")]);
+        assert!(matches!(
+            one_part.text(),
+            Some(std::borrow::Cow::Borrowed("only"))
+        ));
+        let assistant = M::Assistant(super::ChatCompletionRequestAssistantMessage {
+            content: Some(super::ChatCompletionRequestAssistantMessageContent::Array(
+                vec![A::text("x"), A::refusal("no")],
+            )),
+            ..Default::default()
+        });
+        assert_eq!(text(&assistant), Some("x".into()));
+        let tool_calls_only = M::Assistant(Default::default());
+        assert_eq!(text(&tool_calls_only), None);
+        let unknown: M =
+            serde_json::from_value(json!({"role": "critic", "content": "hm"})).unwrap();
+        assert_eq!(text(&unknown), None);
+
+        let request = crate::CreateChatCompletionRequest::new(
+            "m",
+            [
+                M::user("first"),
+                M::assistant("reply"),
+                M::user("second"),
+                M::tool("c", "r"),
+            ],
+        );
+        assert_eq!(request.last_user_text().as_deref(), Some("second"));
+        assert_eq!(
+            crate::CreateChatCompletionRequest::new("m", [M::system("s")]).last_user_text(),
+            None
+        );
+    }
 
     use super::*;
     use crate::{ChatCompletionMessageToolCall, UnknownFields};

@@ -191,6 +191,16 @@ wire_object! {
 }
 
 impl CreateChatCompletionRequest {
+    /// The text of the last user message (see [`ChatCompletionRequestMessage::text`]): what
+    /// a proxy, a router or a test usually wants to look at.
+    pub fn last_user_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.messages
+            .iter()
+            .rev()
+            .find(|m| matches!(m, ChatCompletionRequestMessage::User(_)))?
+            .text()
+    }
+
     /// A request for `model` with the given messages; every other field is unset.
     pub fn new(
         model: impl Into<ModelIdsShared>,

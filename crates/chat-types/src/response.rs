@@ -267,6 +267,88 @@ string_enum! {
 }
 
 impl CreateChatCompletionResponse {
+    /// A response with every field the spec requires: `id`, `created`, `model`, the choices
+    /// and `object: "chat.completion"`. For servers, proxies and tests that answer clients:
+    /// `Default` leaves out `id`, `created` and `object`, which strict clients reject.
+    ///
+    /// ```
+    /// use chat_types::{
+    ///     ChatCompletionResponseMessage, CreateChatCompletionResponse,
+    ///     CreateChatCompletionResponseChoice, FinishReason,
+    /// };
+    ///
+    /// let response = CreateChatCompletionResponse::new(
+    ///     "chatcmpl-1",
+    ///     1_700_000_000,
+    ///     "my-model",
+    ///     [CreateChatCompletionResponseChoice::new(
+    ///         0,
+    ///         ChatCompletionResponseMessage::assistant("Hello!"),
+    ///         FinishReason::Stop,
+    ///     )],
+    /// );
+    /// let json = serde_json::to_value(&response)?;
+    /// assert_eq!(json["object"], "chat.completion");
+    /// assert_eq!(json["choices"][0]["message"]["content"], "Hello!");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn new(
+        id: impl Into<String>,
+        created: i64,
+        model: impl Into<String>,
+        choices: impl IntoIterator<Item = CreateChatCompletionResponseChoice>,
+    ) -> Self {
+        CreateChatCompletionResponse {
+            id: Some(id.into()),
+            choices: choices.into_iter().collect(),
+            created: Some(created),
+            model: model.into(),
+            object: Some("chat.completion".to_owned()),
+            ..Default::default()
+        }
+    }
+
+    /// The first choice's content parsed as JSON into `T`: the answer to a structured-output
+    /// request (`response_format` with a JSON schema, or JSON mode).
+    ///
+    /// Fails with [`ContentError::Refusal`] when the model refused, with
+    /// [`ContentError::Incomplete`] when it stopped early (`length` or `content_filter`: the
+    /// JSON is then likely cut off), with [`ContentError::NoContent`] when there is no text,
+    /// and with [`ContentError::Json`] when the text does not parse into `T`.
+    ///
+    /// ```
+    /// # use chat_types::CreateChatCompletionResponse;
+    /// # let response: CreateChatCompletionResponse = serde_json::from_str(r#"{"choices": [{
+    /// #     "finish_reason": "stop", "message": {"content": "{\"name\": \"Ada\", \"age\": 36}"}}]}"#)
+    /// #     .unwrap();
+    /// #[derive(serde::Deserialize)]
+    /// struct Person {
+    ///     name: String,
+    ///     age: u32,
+    /// }
+    ///
+    /// let person: Person = response.parse_content()?;
+    /// assert_eq!((person.name.as_str(), person.age), ("Ada", 36));
+    /// # Ok::<(), chat_types::ContentError>(())
+    /// ```
+    pub fn parse_content<T: serde::de::DeserializeOwned>(&self) -> Result<T, ContentError> {
+        let choice = self.first_choice().ok_or(ContentError::NoContent)?;
+        if let Some(refusal) = choice.message.refusal.as_deref().filter(|r| !r.is_empty()) {
+            return Err(ContentError::Refusal(refusal.to_owned()));
+        }
+        if let Some(reason @ (FinishReason::Length | FinishReason::ContentFilter)) =
+            &choice.finish_reason
+        {
+            return Err(ContentError::Incomplete(reason.clone()));
+        }
+        let content = choice
+            .message
+            .content
+            .as_deref()
+            .ok_or(ContentError::NoContent)?;
+        serde_json::from_str(content).map_err(ContentError::Json)
+    }
+
     /// The first choice, if there is one (there is one unless `n` asked for more).
     pub fn first_choice(&self) -> Option<&CreateChatCompletionResponseChoice> {
         self.choices.first()
@@ -328,6 +410,69 @@ impl CreateChatCompletionResponse {
     }
 }
 
+impl CreateChatCompletionResponseChoice {
+    /// The choice at `index` with `message`, finished for `finish_reason`.
+    pub fn new(
+        index: u32,
+        message: ChatCompletionResponseMessage,
+        finish_reason: FinishReason,
+    ) -> Self {
+        CreateChatCompletionResponseChoice {
+            finish_reason: Some(finish_reason),
+            index,
+            message,
+            ..Default::default()
+        }
+    }
+}
+
+impl ChatCompletionResponseMessage {
+    /// An assistant message with the text `content`.
+    pub fn assistant(content: impl Into<String>) -> Self {
+        ChatCompletionResponseMessage {
+            content: Some(content.into()),
+            role: crate::Role::Assistant,
+            ..Default::default()
+        }
+    }
+}
+
+/// Why [`CreateChatCompletionResponse::parse_content`] found no `T` in a response.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ContentError {
+    /// The model refused; the refusal text.
+    Refusal(String),
+    /// The model stopped early (`length` or `content_filter`), so the content is incomplete.
+    Incomplete(FinishReason),
+    /// The response has no choice, or its first choice no text.
+    NoContent,
+    /// The text is not JSON of the expected shape.
+    Json(serde_json::Error),
+}
+
+impl std::fmt::Display for ContentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ContentError::Refusal(r) => write!(f, "the model refused: {r}"),
+            ContentError::Incomplete(reason) => {
+                write!(f, "the model stopped early (finish reason `{reason}`)")
+            }
+            ContentError::NoContent => f.write_str("the response has no content"),
+            ContentError::Json(e) => write!(f, "the content is not the expected JSON: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ContentError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ContentError::Json(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{json, Value};
@@ -343,6 +488,100 @@ mod tests {
             ]
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn constructed_responses_and_chunks_have_the_required_fields() {
+        let r = CreateChatCompletionResponse::new(
+            "c1",
+            7,
+            "m",
+            [CreateChatCompletionResponseChoice::new(
+                0,
+                ChatCompletionResponseMessage::assistant("hi"),
+                FinishReason::Stop,
+            )],
+        );
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            json!({
+                "id": "c1", "object": "chat.completion", "created": 7, "model": "m",
+                "choices": [{
+                    "index": 0, "finish_reason": "stop", "logprobs": null,
+                    "message": {"role": "assistant", "content": "hi", "refusal": null}
+                }]
+            })
+        );
+        let chunk = crate::CreateChatCompletionStreamResponse::new(
+            "c1",
+            7,
+            "m",
+            [
+                crate::ChatCompletionStreamResponseChoice::content(0, "h"),
+                crate::ChatCompletionStreamResponseChoice::finished(1, FinishReason::Length),
+            ],
+        );
+        let v = serde_json::to_value(&chunk).unwrap();
+        assert_eq!(v["object"], "chat.completion.chunk");
+        assert_eq!(
+            (v["id"].clone(), v["created"].clone()),
+            (json!("c1"), json!(7))
+        );
+        assert_eq!(v["choices"][0]["delta"], json!({"content": "h"}));
+        assert_eq!(v["choices"][1]["finish_reason"], "length");
+        assert_eq!(v["choices"][1]["index"], 1);
+    }
+
+    #[test]
+    fn parse_content_reads_structured_output_or_says_why_not() {
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        struct Person {
+            name: String,
+        }
+        let with = |finish: Value, message: Value| -> CreateChatCompletionResponse {
+            serde_json::from_value(json!({
+                "choices": [{"index": 0, "finish_reason": finish, "message": message}]
+            }))
+            .unwrap()
+        };
+        let ok = with(json!("stop"), json!({"content": "{\"name\": \"Ada\"}"}));
+        assert_eq!(
+            ok.parse_content::<Person>().unwrap(),
+            Person { name: "Ada".into() }
+        );
+        let refused = with(json!("stop"), json!({"content": null, "refusal": "no"}));
+        assert!(
+            matches!(refused.parse_content::<Person>(), Err(ContentError::Refusal(r)) if r == "no")
+        );
+        let cut = with(json!("length"), json!({"content": "{\"na"}));
+        let e = cut.parse_content::<Person>().unwrap_err();
+        assert!(
+            matches!(e, ContentError::Incomplete(FinishReason::Length)),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "the model stopped early (finish reason `length`)"
+        );
+        let filtered = with(json!("content_filter"), json!({"content": null}));
+        assert!(matches!(
+            filtered.parse_content::<Person>(),
+            Err(ContentError::Incomplete(FinishReason::ContentFilter))
+        ));
+        let empty = with(json!("stop"), json!({"content": null}));
+        assert!(matches!(
+            empty.parse_content::<Person>(),
+            Err(ContentError::NoContent)
+        ));
+        assert!(matches!(
+            CreateChatCompletionResponse::default().parse_content::<Person>(),
+            Err(ContentError::NoContent)
+        ));
+        let wrong = with(json!("stop"), json!({"content": "{\"age\": 3}"}));
+        let e = wrong.parse_content::<Person>().unwrap_err();
+        assert!(matches!(e, ContentError::Json(_)));
+        assert!(std::error::Error::source(&e).is_some());
+        assert!(e.to_string().contains("missing field `name`"), "{e}");
     }
 
     #[test]

@@ -48,6 +48,29 @@ wire_object! {
     }
 }
 
+impl ChatCompletionStreamResponseChoice {
+    /// The choice at `index` adding `piece` to the message text.
+    pub fn content(index: u32, piece: impl Into<String>) -> Self {
+        ChatCompletionStreamResponseChoice {
+            delta: ChatCompletionStreamResponseDelta {
+                content: Some(piece.into()),
+                ..Default::default()
+            },
+            index,
+            ..Default::default()
+        }
+    }
+
+    /// The last piece of the choice at `index`: no text, the reason the model stopped.
+    pub fn finished(index: u32, reason: FinishReason) -> Self {
+        ChatCompletionStreamResponseChoice {
+            finish_reason: Some(reason),
+            index,
+            ..Default::default()
+        }
+    }
+}
+
 wire_object! {
     /// The part of a message carried by one stream chunk.
     #[derive(Default)]
@@ -103,6 +126,25 @@ wire_object! {
 }
 
 impl CreateChatCompletionStreamResponse {
+    /// A chunk with every field the spec requires: `id`, `created`, `model`, the choices and
+    /// `object: "chat.completion.chunk"` (`Default` leaves out `id`, `created` and `object`,
+    /// which strict clients reject). For servers, proxies and tests that stream to clients.
+    pub fn new(
+        id: impl Into<String>,
+        created: i64,
+        model: impl Into<String>,
+        choices: impl IntoIterator<Item = ChatCompletionStreamResponseChoice>,
+    ) -> Self {
+        CreateChatCompletionStreamResponse {
+            id: Some(id.into()),
+            choices: choices.into_iter().collect(),
+            created: Some(created),
+            model: model.into(),
+            object: Some("chat.completion.chunk".to_owned()),
+            ..Default::default()
+        }
+    }
+
     /// The content piece of the first choice in this chunk, if any.
     pub fn first_content(&self) -> Option<&str> {
         self.choices.first()?.delta.content.as_deref()
