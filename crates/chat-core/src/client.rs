@@ -410,6 +410,7 @@ impl Client {
                 };
                 // One limit for the whole attempt, from asking for the credential to reading.
                 let limit = attempt_limit(timeout, deadline);
+                let until = limit.as_ref().map(|(at, _)| *at);
                 let mut head_request_id = None;
                 let work = async {
                     let mut request = self.build_request(&call, &uri, prepared, attempt).await?;
@@ -417,8 +418,14 @@ impl Client {
                         m.on_request(&mut request, &ctx).await?;
                     }
                     let attempt_span = span.attempt(attempt);
-                    let sent =
-                        self.attempt(request, &call, &ctx, &attempt_span, &mut head_request_id);
+                    let sent = self.attempt(
+                        request,
+                        &call,
+                        &ctx,
+                        &attempt_span,
+                        until,
+                        &mut head_request_id,
+                    );
                     Ok::<_, Error>(attempt_span.instrument(sent).await)
                 };
                 let result = match within(limit, work).await {
@@ -494,6 +501,7 @@ impl Client {
         call: &Call<'_>,
         ctx: &RequestContext,
         span: &AttemptSpan,
+        until: Option<Instant>,
         head_request_id: &mut Option<HeaderValue>,
     ) -> Result<(ResponseHead, ReplyBody), Error> {
         let config = &self.inner.config;
@@ -510,7 +518,9 @@ impl Client {
             m.on_response(&head, ctx);
         }
         if !head.status.is_success() {
-            let bytes = read_prefix(body, MAX_ERROR_BODY).await;
+            // Until the attempt's limit at most: an error head whose body stalls is still
+            // returned as the API error it is, with the body read so far.
+            let bytes = read_prefix(body, MAX_ERROR_BODY, until).await;
             return Err(ApiError::from_response(head.status, head.headers, &bytes).into());
         }
         // A body that breaks off still names its response.
@@ -530,6 +540,25 @@ impl Client {
                     .await
                     .map_err(cut_short)?;
                 Err(not_an_event_stream(&head, &bytes))
+            }
+            // A web page (a captive portal, a proxy's login form) is no event stream: say so
+            // with the start of the page instead of failing later as an empty stream.
+            Read::EventStream if is_markup(&head.headers) => {
+                let bytes = read_prefix(body, MAX_ERROR_BODY, until).await;
+                Err(DecodeError {
+                    message: format!(
+                        "expected an event stream (text/event-stream) but the server sent {}",
+                        head.headers
+                            .get(CONTENT_TYPE)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                    ),
+                    path: None,
+                    snippet: text_prefix(&bytes, SNIPPET_BYTES),
+                    status: Some(head.status),
+                    request_id: crate::meta::request_id(&head.headers),
+                }
+                .into())
             }
             Read::EventStream => {
                 let mut body = body;
@@ -610,6 +639,24 @@ fn is_json(headers: &HeaderMap) -> bool {
         })
 }
 
+/// Whether the response is a web page (HTML or XML) by its content type.
+fn is_markup(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let v = v.trim_start().to_ascii_lowercase();
+            [
+                "text/html",
+                "application/xhtml+xml",
+                "text/xml",
+                "application/xml",
+            ]
+            .iter()
+            .any(|t| v.starts_with(t))
+        })
+}
+
 /// A 2xx JSON answer to a streaming request: an error object, or a decode error.
 fn not_an_event_stream(head: &ResponseHead, bytes: &[u8]) -> Error {
     let api = ApiError::from_response(head.status, head.headers.clone(), bytes);
@@ -626,11 +673,19 @@ fn not_an_event_stream(head: &ResponseHead, bytes: &[u8]) -> Error {
     .into()
 }
 
-/// Reads up to `limit` bytes of `body`, ignoring read errors (for error bodies).
-async fn read_prefix(mut body: Body, limit: usize) -> Bytes {
+/// Reads up to `limit` bytes of `body` (for error bodies): what arrived before a read error,
+/// the end of the body or the instant `until`.
+async fn read_prefix(mut body: Body, limit: usize, until: Option<Instant>) -> Bytes {
     let mut buf = BytesMut::new();
     while buf.len() < limit {
-        match body.chunk().await {
+        let next = match until {
+            Some(at) => match tokio::time::timeout_at(at, body.chunk()).await {
+                Ok(next) => next,
+                Err(_) => break,
+            },
+            None => body.chunk().await,
+        };
+        match next {
             Some(Ok(chunk)) => {
                 let take = chunk.len().min(limit - buf.len());
                 buf.extend_from_slice(&chunk[..take]);
@@ -702,7 +757,9 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
             match serde_path_to_error::deserialize::<_, T>(&mut de) {
                 Err(e) => {
                     let path = e.path().to_string();
-                    let path = (path != ".").then_some(path);
+                    // `.` is the root; `?` is where serde_path_to_error lost track (the
+                    // input ended inside a value): neither names a field.
+                    let path = (path != "." && path != "?").then_some(path);
                     Err(fail(e.into_inner().to_string(), path))
                 }
                 // Cannot happen (same input, same type); report the first error.

@@ -125,6 +125,12 @@ pub enum StreamError {
         /// The `x-request-id` header.
         request_id: Option<String>,
     },
+    /// The body ended before a single chunk or `[DONE]`: it was empty or held no `data:`
+    /// events (comments and keep-alives only, or not an event stream at all).
+    Empty {
+        /// The `x-request-id` header.
+        request_id: Option<String>,
+    },
     /// An event exceeded the configured maximum size.
     EventTooLarge {
         /// The limit in bytes.
@@ -208,6 +214,7 @@ impl Error {
             ErrorKind::Decode(e) => e.request_id.as_deref(),
             ErrorKind::Stream(
                 StreamError::Truncated { request_id }
+                | StreamError::Empty { request_id }
                 | StreamError::Malformed { request_id, .. }
                 | StreamError::EventTooLarge { request_id, .. },
             ) => request_id.as_deref(),
@@ -295,11 +302,12 @@ impl ApiError {
         crate::retry::server_retry_after(&self.headers, std::time::SystemTime::now())
     }
 
-    /// The message of the parsed error, or a snippet of the body.
+    /// The message of the parsed error (empty if the server sent an empty one), or the body
+    /// text when it held no error object.
     pub fn message(&self) -> &str {
         match &self.error {
-            Some(e) if !e.message.is_empty() => &e.message,
-            _ => self.body.trim(),
+            Some(e) => e.message.trim(),
+            None => self.body.trim(),
         }
     }
 
@@ -437,10 +445,11 @@ impl fmt::Display for ApiError {
         } else {
             write!(f, "api error {}", self.status)?;
         }
-        match &self.error {
-            Some(e) => write!(f, ": {e}")?,
-            None if !self.body.trim().is_empty() => write!(f, ": {}", snippet(&self.body, 200))?,
-            None => {}
+        let detail = self.error.as_ref().map(ToString::to_string);
+        match detail {
+            Some(d) if !d.is_empty() => write!(f, ": {d}")?,
+            _ if !self.body.trim().is_empty() => write!(f, ": {}", snippet(&self.body, 200))?,
+            _ => {}
         }
         if let Some(id) = &self.request_id {
             write!(f, " [request id {id}]")?;
@@ -495,6 +504,12 @@ impl fmt::Display for StreamError {
                     f,
                     "malformed stream event: {message} (data starts: {:?})",
                     snippet(s, 120)
+                )?;
+                request_id
+            }
+            StreamError::Empty { request_id } => {
+                f.write_str(
+                    "stream ended without a single chunk (empty body or no `data:` events)",
                 )?;
                 request_id
             }

@@ -652,6 +652,7 @@ impl SseStream {
     pub(crate) fn stream_error(&self, mut e: StreamError) -> Error {
         match &mut e {
             StreamError::Truncated { request_id }
+            | StreamError::Empty { request_id }
             | StreamError::Malformed { request_id, .. }
             | StreamError::EventTooLarge { request_id, .. } => {
                 request_id.clone_from(&self.meta.request_id);

@@ -95,7 +95,8 @@ pub type StreamMeta = ResponseMeta;
 ///
 /// When the body ends without `[DONE]`, the stream ends cleanly if every choice it saw has a
 /// finish reason (some compatible servers never send `[DONE]`), and fails with
-/// [`StreamError::Truncated`] otherwise, also when it saw no choice at all. When the body
+/// [`StreamError::Truncated`] otherwise, or [`StreamError::Empty`] when it saw no chunk at
+/// all. When the body
 /// ends inside an event (no blank line after it), that event is read if its data is a whole
 /// chunk or `[DONE]`; otherwise the stream fails with [`StreamError::Truncated`], so a cut
 /// never loses data silently. A transport error yields
@@ -357,9 +358,14 @@ impl ChatCompletionStream {
         }
     }
 
+    /// The body ended too early: after some chunks (truncated), or before any (empty).
     fn truncated(&self) -> Error {
-        self.sse
-            .stream_error(StreamError::Truncated { request_id: None })
+        let e = if self.yielded {
+            StreamError::Truncated { request_id: None }
+        } else {
+            StreamError::Empty { request_id: None }
+        };
+        self.sse.stream_error(e)
     }
 
     fn api_error(&self, data: &Bytes, error: Option<ApiErrorObject>) -> Error {

@@ -153,6 +153,39 @@ async fn empty_and_invalid_success_bodies() {
 
     let e = fail_with(Reply::json(200, r#"{"id":"c","choices":[]"#)).await;
     assert!(matches!(e.kind(), ErrorKind::Decode(_)), "{e}");
+
+    // A body cut inside a value names its field; cut inside a key, there is no path to name.
+    let e = fail_with(Reply::json(200, r#"{"id":"c","model":"gpt-4o-mi"#)).await;
+    assert!(matches!(e.kind(), ErrorKind::Decode(d) if d.path.as_deref() == Some("model")));
+    let e = fail_with(Reply::json(200, r#"{"id":"c","mod"#)).await;
+    let ErrorKind::Decode(d) = e.kind() else {
+        panic!("{e:?}")
+    };
+    assert_eq!(d.path, None, "{e}");
+    assert!(
+        e.to_string().starts_with("failed to decode response: EOF"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_error_message_is_left_out() {
+    let e = fail_with(Reply::json(
+        500,
+        r#"{"error":{"message":"","type":"server_error"}}"#,
+    ))
+    .await;
+    assert_eq!(
+        e.to_string(),
+        "api error 500 Internal Server Error: (type: server_error)"
+    );
+    assert_eq!(e.api_error().unwrap().message(), "");
+    // Nothing at all in the error object: the body is quoted instead.
+    let e = fail_with(Reply::json(400, r#"{"error":{"message":""}}"#)).await;
+    assert_eq!(
+        e.to_string(),
+        r#"api error 400 Bad Request: {"error":{"message":""}}"#
+    );
 }
 
 #[tokio::test]

@@ -253,6 +253,31 @@ async fn a_json_answer_to_a_stream_request_is_reported() {
         matches!(e.kind(), ErrorKind::Decode(d) if d.message.contains("expected an event stream")),
         "{e:?}"
     );
+
+    // A web page (a captive portal) in place of the stream: the error quotes it.
+    let page = "<!DOCTYPE html><html><body>Please sign in to the Wi-Fi</body></html>";
+    let t = Scripted::new([
+        Reply::bytes(200, "text/html; charset=utf-8", page.as_bytes())
+            .header("x-request-id", "req_h"),
+    ]);
+    let client = Client::new(config(), t.clone());
+    let e = client
+        .create_chat_completion_stream(&request())
+        .await
+        .unwrap_err();
+    let ErrorKind::Decode(d) = e.kind() else {
+        panic!("{e:?}")
+    };
+    assert!(
+        d.message
+            .ends_with("but the server sent text/html; charset=utf-8"),
+        "{e}"
+    );
+    assert!(d.snippet.contains("Please sign in"), "{e}");
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(200));
+    assert_eq!(e.request_id(), Some("req_h"));
+    assert!(!e.is_retryable());
+    t.assert_done();
 }
 
 #[tokio::test]

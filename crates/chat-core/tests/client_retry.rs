@@ -295,6 +295,44 @@ async fn non_streaming_timeout_covers_the_whole_body() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_error_whose_body_stalls_is_still_the_api_error() {
+    // The 503 head and part of its body arrive, then nothing: at the attempt's limit the
+    // error is the 503 with what was read, retried as a 503, not an anonymous timeout.
+    let stalled = || {
+        Reply::json(503, r#"{"error":{"message":"overloaded","ty"#)
+            .header("x-request-id", "req_503")
+            .then_hang()
+    };
+    let t = Scripted::new([stalled(), stalled()]);
+    let client = Client::new(
+        config().timeout(Duration::from_secs(5)).max_retries(1),
+        t.clone(),
+    );
+    let start = tokio::time::Instant::now();
+    let e = client.create_chat_completion(&request()).await.unwrap_err();
+    let api = e.api_error().unwrap_or_else(|| panic!("{e:?}"));
+    assert_eq!(api.status.as_u16(), 503);
+    assert!(
+        api.body.starts_with(r#"{"error":{"message":"overloaded""#),
+        "{e}"
+    );
+    assert_eq!(e.request_id(), Some("req_503"));
+    assert_eq!(e.attempts(), 2);
+    // Two attempts of 5 s each and one backoff wait between them (at most 1 s).
+    assert!(
+        start.elapsed() >= Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        start.elapsed() <= Duration::from_secs(11),
+        "{:?}",
+        start.elapsed()
+    );
+    t.assert_done();
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_overall_deadline_stops_attempts_and_waits() {
     // Attempts hang: the deadline cuts the second attempt short.
     let t = Scripted::new([Reply::Hang, Reply::Hang]);
@@ -422,7 +460,7 @@ async fn streams_are_retried_until_their_first_byte() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_empty_stream_body_is_not_retried_but_truncated() {
+async fn an_empty_stream_body_is_not_retried_but_an_error() {
     let t = Scripted::new([Reply::sse(&[])]);
     let client = Client::new(config(), t.clone());
     let stream = client
@@ -433,7 +471,7 @@ async fn an_empty_stream_body_is_not_retried_but_truncated() {
     assert!(
         matches!(
             e.kind(),
-            ErrorKind::Stream(chat_core::StreamError::Truncated { .. })
+            ErrorKind::Stream(chat_core::StreamError::Empty { .. })
         ),
         "{e:?}"
     );

@@ -213,13 +213,19 @@ async fn end_without_done_is_clean_only_when_every_choice_finished() {
         );
         assert_eq!(err.request_id(), Some("req_test"));
     }
-    // No choice at all and no [DONE]: nothing proves the answer was complete.
-    for body in [Body::empty(), Body::from(": only a comment\n\n")] {
+    // No chunk at all and no [DONE]: nothing arrived, and the error says so.
+    for body in [
+        Body::empty(),
+        Body::from(": only a comment\n\n"),
+        Body::from("<html><body>Please sign in</body></html>"),
+    ] {
         let err = chat_stream(body).final_response().await.unwrap_err();
-        assert!(matches!(
-            err.kind(),
-            ErrorKind::Stream(StreamError::Truncated { .. })
-        ));
+        assert!(
+            matches!(err.kind(), ErrorKind::Stream(StreamError::Empty { .. })),
+            "{err:?}"
+        );
+        assert_eq!(err.request_id(), Some("req_test"));
+        assert!(err.to_string().contains("without a single chunk"), "{err}");
     }
     // With [DONE], an unfinished choice is fine.
     let body = Body::from(format!("{CHUNK}{DONE}"));

@@ -109,16 +109,19 @@ impl crate::UnknownFields for ErrorCode {
 }
 
 impl fmt::Display for ApiErrorObject {
+    /// `message (type: t, code: c)`; without an empty message, type or code.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
+        let message = self.message.trim();
+        f.write_str(message)?;
+        let sep = if message.is_empty() { "" } else { " " };
         if let Some(t) = &self.r#type {
-            write!(f, " (type: {t}")?;
+            write!(f, "{sep}(type: {t}")?;
             if let Some(c) = &self.code {
                 write!(f, ", code: {c}")?;
             }
             f.write_str(")")?;
         } else if let Some(c) = &self.code {
-            write!(f, " (code: {c})")?;
+            write!(f, "{sep}(code: {c})")?;
         }
         Ok(())
     }
