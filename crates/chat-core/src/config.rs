@@ -292,6 +292,9 @@ impl Config {
     /// How long a stream may go without receiving a chunk before it fails with an idle
     /// [`Timeout`](crate::Timeout) (default [`DEFAULT_TIMEOUT`]; `None` waits forever). The
     /// timer runs only while the stream waits for the server, not while your code is busy.
+    /// It starts once the stream is handed out: the wait for its first bytes (the time to
+    /// first token) is bounded by [`timeout`](Config::timeout) and retried like any attempt,
+    /// so set that one to bound a slow start.
     pub fn stream_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.stream_idle_timeout = timeout.into();
         self
