@@ -629,31 +629,32 @@ fn override_headers(to: &mut HeaderMap, from: &HeaderMap) {
     }
 }
 
+/// Whether the response's content type is JSON.
 fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            let v = v.trim_start().to_ascii_lowercase();
-            v.starts_with("application/json") || v.starts_with("application/problem+json")
-        })
+    content_type_is(headers, &["application/json", "application/problem+json"])
 }
 
 /// Whether the response is a web page (HTML or XML) by its content type.
 fn is_markup(headers: &HeaderMap) -> bool {
+    content_type_is(
+        headers,
+        &[
+            "text/html",
+            "application/xhtml+xml",
+            "text/xml",
+            "application/xml",
+        ],
+    )
+}
+
+/// Whether the content type starts with one of `types` (compared case-insensitively).
+fn content_type_is(headers: &HeaderMap, types: &[&str]) -> bool {
     headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
             let v = v.trim_start().to_ascii_lowercase();
-            [
-                "text/html",
-                "application/xhtml+xml",
-                "text/xml",
-                "application/xml",
-            ]
-            .iter()
-            .any(|t| v.starts_with(t))
+            types.iter().any(|t| v.starts_with(t))
         })
 }
 
