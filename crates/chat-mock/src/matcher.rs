@@ -176,9 +176,58 @@ impl Match {
     pub fn matches(&self, request: &RecordedRequest) -> bool {
         self.conds.iter().all(|c| c.matches(request))
     }
+
+    /// The conditions `request` fails, each with what the request has instead, for the
+    /// messages about unmatched requests.
+    pub(crate) fn failures(&self, request: &RecordedRequest) -> Vec<String> {
+        self.conds
+            .iter()
+            .filter(|c| !c.matches(request))
+            .map(|c| match c.actual(request) {
+                Some(actual) => format!("{c} (request: {actual})"),
+                None => c.to_string(),
+            })
+            .collect()
+    }
 }
 
 impl Cond {
+    /// What the request has where this condition looks, when that helps to see a mismatch.
+    fn actual(&self, r: &RecordedRequest) -> Option<String> {
+        let short = |s: &str| crate::request::snippet(s, 80);
+        Some(match self {
+            Cond::Method(_) => r.method().to_string(),
+            Cond::Path(_) => r.path().to_owned(),
+            Cond::Model(_) => r.model().map_or("no model".into(), |m| format!("{m:?}")),
+            Cond::UserMessageContains(_) => r
+                .last_user_message()
+                .map_or("no user message".into(), |m| format!("{:?}", short(&m))),
+            Cond::MessageCount(_) => {
+                let n = r
+                    .pointer("/messages")
+                    .and_then(Value::as_array)
+                    .map(Vec::len);
+                format!("{} messages", n.unwrap_or(0))
+            }
+            Cond::Pointer(p, _) => r
+                .pointer(p)
+                .map_or("absent".into(), |v| short(&v.to_string())),
+            Cond::BodyJson(v) | Cond::BodyExact(v) => {
+                let strictness = match self {
+                    Cond::BodyExact(_) => json::Strictness::Exact,
+                    _ => json::Strictness::Subset,
+                };
+                match r.json() {
+                    Some(actual) => json::differences(v, actual, strictness, 3).join("; "),
+                    None => "a body that is not JSON".into(),
+                }
+            }
+            Cond::Stream(_) if r.is_stream() => "streaming".into(),
+            Cond::Stream(_) => "not streaming".into(),
+            Cond::MessageContains(_) | Cond::Header(..) | Cond::Custom(..) => return None,
+        })
+    }
+
     fn matches(&self, r: &RecordedRequest) -> bool {
         match self {
             Cond::Method(m) => r.method() == m,

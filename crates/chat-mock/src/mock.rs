@@ -21,10 +21,13 @@ use crate::{Match, MockResponse, MockStream, RecordedRequest};
 /// error message lists the rules and the request (with `x-should-retry: false`, so a client
 /// does not retry it), and is reported by [`verify`](Self::verify).
 ///
-/// Clones share the script and the records. When the last clone is dropped (including the
-/// one inside a [`Client`]), the mock checks that every rule was used and
-/// every request matched, and panics if not, unless the thread is already panicking or
-/// [`check_on_drop(false)`](Self::check_on_drop) was called.
+/// Clones share the script and the records. When the last clone is dropped, the mock checks
+/// that every rule was used and every request matched, and panics if not, unless the thread
+/// is already panicking or [`check_on_drop(false)`](Self::check_on_drop) was called. Clients
+/// made by [`client`](Self::client) and [`client_with`](Self::client_with) do not count: the
+/// check runs when your test's mock goes out of scope, even while a spawned task (an app
+/// server, a worker) still owns such a client, where a panic would be lost. (A client built
+/// with `Client::new(config, mock.clone())` holds a clone and so does count.)
 ///
 /// ```
 /// use chat_mock::{Match, MockResponse, MockStream, MockTransport};
@@ -191,10 +194,11 @@ fn unmatched_message(rules: &[RuleState], request: &RecordedRequest) -> String {
     } else {
         m.push_str("rules, in order:");
         for (i, r) in rules.iter().enumerate() {
-            let why = if !r.matcher.matches(request) {
-                "does not match"
+            let failures = r.matcher.failures(request);
+            let why = if failures.is_empty() {
+                "matches, but has no answers left".to_owned()
             } else {
-                "matches, but has no answers left"
+                format!("does not match: {}", failures.join("; "))
             };
             m.push_str(&format!("\n  {} ({why})", r.describe(i)));
         }
@@ -388,7 +392,12 @@ impl MockTransport {
 
     /// A [`Client`] with `config` whose requests go to this mock.
     pub fn client_with(&self, config: Config) -> Client {
-        Client::new(config, self.clone())
+        Client::new(
+            config,
+            ClientSide {
+                shared: self.shared().clone(),
+            },
+        )
     }
 
     /// Whether dropping the last handle checks [`verify`](Self::verify) (on by default).
@@ -414,9 +423,37 @@ impl Transport for MockTransport {
     }
 }
 
+/// The transport inside the clients of [`MockTransport::client`]: it answers from the same
+/// script but is no handle, so it never runs the drop check.
+struct ClientSide {
+    shared: Arc<Shared>,
+}
+
+#[async_trait]
+impl Transport for ClientSide {
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Body>, TransportError> {
+        self.shared.send(request).await
+    }
+}
+
+impl fmt::Debug for ClientSide {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.shared.fmt_summary(f)
+    }
+}
+
 impl fmt::Debug for MockTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let st = self.shared().lock();
+        self.shared().fmt_summary(f)
+    }
+}
+
+impl Shared {
+    fn fmt_summary(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.lock();
         f.debug_struct("MockTransport")
             .field("rules", &st.rules.len())
             .field("requests", &st.requests.len())

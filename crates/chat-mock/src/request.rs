@@ -217,8 +217,27 @@ impl RecordedRequest {
         }
     }
 
-    /// A one-line description: method, path and the start of the body.
+    /// A one-line description: method and path, then for a chat request its model, whether
+    /// it streams, the number of messages and the last one; else the start of the body.
     pub fn summary(&self) -> String {
+        // A chat request: what tells requests apart (a body prefix would show only the
+        // system prompt).
+        if let Some(messages) = self.pointer("/messages").and_then(Value::as_array) {
+            let mut s = format!("{} {}", self.method(), self.path());
+            if let Some(model) = self.model() {
+                s.push_str(&format!(" model {model:?},"));
+            }
+            if self.is_stream() {
+                s.push_str(" streaming,");
+            }
+            s.push_str(&format!(" {} message(s)", messages.len()));
+            if let Some(last) = messages.last() {
+                let role = last.get("role").and_then(Value::as_str).unwrap_or("?");
+                let text = content_text(last.get("content"));
+                s.push_str(&format!(", last {role}: {:?}", snippet(&text, 120)));
+            }
+            return s;
+        }
         let body = self.body_text();
         if body.is_empty() {
             format!("{} {}", self.method(), self.path())

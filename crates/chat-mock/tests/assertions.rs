@@ -163,6 +163,47 @@ fn dropping_the_last_handle_checks_the_script() {
 }
 
 #[test]
+fn the_drop_check_runs_where_the_test_drops_its_mock_not_in_an_app_task() {
+    // An app task (a server, a worker) owns a client of the mock and outlives the test body:
+    // a panic when that task is dropped would be swallowed by the runtime, so the check runs
+    // where the test's own mock goes out of scope.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async {
+            let mock = MockTransport::new();
+            mock.push(MockResponse::text("hi"));
+            mock.on(Match::chat().user_message_contains("refund"))
+                .respond(MockResponse::text("never used"));
+            let client = mock.client();
+            let request = chat_core::types::CreateChatCompletionRequest::new(
+                "gpt-4o-mini",
+                [chat_core::types::ChatCompletionRequestMessage::user(
+                    "hello",
+                )],
+            );
+            let app = tokio::spawn(async move {
+                let answer = client.create_chat_completion(&request).await;
+                // The app keeps its client and waits for more work.
+                let _keep = client;
+                let _ = answer;
+                std::future::pending::<()>().await
+            });
+            tokio::task::yield_now().await;
+            assert_eq!(mock.request_count(), 1);
+            drop(mock);
+            app.abort();
+        })
+    }));
+    let panic = outcome.expect_err("the unused rule is reported on the test thread");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("unused rule #1"), "{message}");
+    assert!(message.contains("\"refund\""), "{message}");
+}
+
+#[test]
 fn the_drop_check_can_be_turned_off() {
     let mock = MockTransport::new();
     mock.push(MockResponse::text("unused"));
@@ -182,6 +223,27 @@ fn the_drop_check_does_not_panic_while_panicking() {
 }
 
 #[tokio::test]
+async fn an_unmatched_request_says_which_conditions_failed() {
+    let mock = MockTransport::new();
+    mock.check_on_drop(false);
+    mock.on(Match::chat()
+        .model("gpt-4o-mini")
+        .stream(true)
+        .body_json(json!({"temperature": 0.2})))
+        .respond(MockResponse::text("x"));
+    let (_, body) = send_full(&mock, ask("gpt-4o", "hello")).await;
+    let v: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
+    let message = v["error"]["message"].as_str().unwrap();
+    for part in [
+        "model = \"gpt-4o-mini\" (request: \"gpt-4o\")",
+        "streaming (request: not streaming)",
+        "body contains {\"temperature\":0.2} (request: at /temperature: expected 0.2, field is missing)",
+    ] {
+        assert!(message.contains(part), "{part}\n{message}");
+    }
+}
+
+#[tokio::test]
 async fn an_unmatched_request_gets_a_500_that_lists_rules_and_request() {
     let mock = MockTransport::new();
     mock.on(Match::post("/chat/completions").user_message_contains("weather"))
@@ -193,21 +255,28 @@ async fn an_unmatched_request_gets_a_500_that_lists_rules_and_request() {
     assert_eq!(parts.headers["x-should-retry"], "false");
     let v: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
     let message = v["error"]["message"].as_str().unwrap();
+    // The request as what tells chat requests apart, and per rule the conditions it fails
+    // with what the request has instead.
     assert!(
         message.starts_with(
-            "chat-mock: no rule matched request #0: POST /v1/chat/completions {\"messages\""
+            "chat-mock: no rule matched request #0: POST /v1/chat/completions model \"gpt-4o\", \
+             1 message(s), last user: \"tell me a joke\""
         ),
         "{message}"
     );
     assert!(
         message.contains(
             "\n  #0 POST /chat/completions, last user message contains \"weather\" -> \
-             completion: used 0 of 1 times (does not match)"
+             completion: used 0 of 1 times (does not match: last user message contains \
+             \"weather\" (request: \"tell me a joke\"))"
         ),
         "{message}"
     );
     assert!(
-        message.contains("\n  #1 GET /models -> raw 200"),
+        message.contains(
+            "\n  #1 GET /models -> raw 200: used 0 of 1 times (does not match: method GET \
+             (request: POST); path /models (request: /v1/chat/completions))"
+        ),
         "{message}"
     );
     assert_eq!(v["error"]["code"], "unmatched_request");
