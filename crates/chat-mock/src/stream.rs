@@ -21,7 +21,10 @@ pub(crate) const EVENT_STREAM: &str = "text/event-stream; charset=utf-8";
 /// `data: [DONE]` at the end.
 ///
 /// The events are: a first chunk with the role, one chunk per piece of text, refusal or tool
-/// call arguments, a chunk with the finish reason, then a usage chunk if usage was set.
+/// call arguments, a chunk with the finish reason, then, as the API does, a usage chunk if
+/// the request asked for one (`stream_options.include_usage`) and usage was set; every other
+/// chunk then carries `"usage": null`. [`usage_always`](Self::usage_always) sends the usage
+/// chunk regardless, like some compatible servers.
 /// Each event is one body chunk unless [`split_bytes`](Self::split_bytes) cuts the bytes
 /// differently. Faults count events: `disconnect_after(2)` delivers two events and then
 /// breaks the connection. A stream is served as an event stream even to a request without
@@ -42,6 +45,7 @@ pub struct MockStream {
     pub(crate) head: Head,
     choices: Vec<StreamChoice>,
     usage: Option<CompletionUsage>,
+    usage_always: bool,
     model: Option<String>,
     id: Option<String>,
     done: bool,
@@ -89,6 +93,7 @@ impl MockStream {
             head: Head::default(),
             choices: vec![choice],
             usage: None,
+            usage_always: false,
             model: None,
             id: None,
             done: true,
@@ -246,6 +251,13 @@ impl MockStream {
         self
     }
 
+    /// Sends the usage chunk even when the request did not ask for it with
+    /// `stream_options.include_usage` (as some compatible servers do).
+    pub fn usage_always(mut self) -> Self {
+        self.usage_always = true;
+        self
+    }
+
     /// The model named in the chunks (by default the request's model).
     pub fn model(mut self, model: &str) -> Self {
         self.model = Some(model.to_owned());
@@ -314,6 +326,10 @@ impl MockStream {
             .model
             .clone()
             .unwrap_or_else(|| request.model().unwrap_or("mock-model").to_owned());
+        let asked = request
+            .pointer("/stream_options/include_usage")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let chunk = |choices: Value, usage: Option<Value>| {
             let mut o = Map::new();
             o.insert("id".into(), Value::String(id.clone()));
@@ -321,8 +337,15 @@ impl MockStream {
             o.insert("created".into(), CREATED.into());
             o.insert("model".into(), Value::String(model.clone()));
             o.insert("choices".into(), choices);
-            if let Some(u) = usage {
-                o.insert("usage".into(), u);
+            match usage {
+                Some(u) => {
+                    o.insert("usage".into(), u);
+                }
+                // With `include_usage`, the API writes `"usage": null` on the other chunks.
+                None if asked => {
+                    o.insert("usage".into(), Value::Null);
+                }
+                None => {}
             }
             Value::Object(o)
         };
@@ -378,9 +401,12 @@ impl MockStream {
             };
             out.push(chunk(delta(i, json!({}), Some(&finish)), None));
         }
-        if let Some(u) = &self.usage {
-            let usage = serde_json::to_value(u).unwrap_or(Value::Null);
-            out.push(chunk(json!([]), Some(usage)));
+        match &self.usage {
+            Some(u) if asked || self.usage_always => {
+                let usage = serde_json::to_value(u).unwrap_or(Value::Null);
+                out.push(chunk(json!([]), Some(usage)));
+            }
+            _ => {}
         }
         out
     }

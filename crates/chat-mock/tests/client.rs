@@ -76,8 +76,9 @@ async fn the_client_reads_a_scripted_stream() {
     mock.push(MockStream::tool_call("lookup", json!({"q": "rust"})).chunk_chars(4));
     let client = mock.client();
 
+    // Usage comes last, as from the API, when the request asks for it.
     let mut stream = client
-        .create_chat_completion_stream(&ask("hi"))
+        .create_chat_completion_stream(&ask("hi").include_usage(true))
         .await
         .unwrap();
     let mut text = String::new();
@@ -89,7 +90,10 @@ async fn the_client_reads_a_scripted_stream() {
     }
     assert_eq!(text, "Hello there, world");
     assert_eq!(usage.unwrap().total_tokens, 8);
-    mock.assert_request_json(0, json!({"stream": true}));
+    mock.assert_request_json(
+        0,
+        json!({"stream": true, "stream_options": {"include_usage": true}}),
+    );
 
     let stream = client
         .create_chat_completion_stream(&ask("look it up"))

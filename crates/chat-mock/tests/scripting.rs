@@ -245,11 +245,50 @@ async fn a_completion_answers_a_streaming_request_as_a_stream() {
         call[0].function.as_ref().unwrap().name.as_deref(),
         Some("lookup")
     );
+    // The request did not ask for usage: as from the API, no usage chunk.
+    assert!(chunks.iter().all(|c| c.usage.is_none()), "{text}");
+    assert_eq!(chunks[0].model, "gpt-4o");
+}
+
+#[tokio::test]
+async fn usage_is_streamed_when_asked_for_or_forced() {
+    let mock = MockTransport::new();
+    mock.push(MockResponse::text("hi").usage(3, 4)).times(2);
+    mock.push(MockStream::text("hi").usage(1, 1).usage_always());
+    let asking = chat_request(json!({
+        "model": "m", "stream": true, "stream_options": {"include_usage": true},
+        "messages": [{"role": "user", "content": "x"}]
+    }));
+    let body = |resp: http::Response<chat_core::Body>| async move {
+        let bytes = resp.into_body().collect(1 << 20).await.unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    };
+    let text = body(mock.send(asking).await.unwrap()).await;
+    let raw: Vec<serde_json::Value> = text
+        .split("\n\n")
+        .filter_map(|e| e.strip_prefix("data: "))
+        .filter(|d| *d != "[DONE]")
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    // The usage chunk comes last with no choices; every other chunk says `"usage": null`.
+    let (last, rest) = raw.split_last().unwrap();
+    assert_eq!(last["choices"], json!([]));
+    assert_eq!(last["usage"]["total_tokens"], 7);
+    assert!(
+        rest.iter()
+            .all(|c| c["usage"].is_null() && c.get("usage").is_some()),
+        "{text}"
+    );
+
+    let text = body(mock.send(ask_stream("m", "x")).await.unwrap()).await;
+    assert!(!text.contains("\"usage\""), "{text}");
+    // A non-conforming server sends usage regardless.
+    let text = body(mock.send(ask_stream("m", "x")).await.unwrap()).await;
+    let chunks = stream_chunks(&text);
     assert_eq!(
         chunks.last().unwrap().usage.as_ref().unwrap().total_tokens,
-        7
+        2
     );
-    assert_eq!(chunks[0].model, "gpt-4o");
 }
 
 #[tokio::test]

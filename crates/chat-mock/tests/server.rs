@@ -55,7 +55,11 @@ async fn frames(mut body: Incoming) -> (Vec<Bytes>, bool) {
 }
 
 fn chat(stream: bool, text: &str) -> serde_json::Value {
-    json!({"model": "gpt-4o", "stream": stream, "messages": [{"role": "user", "content": text}]})
+    let mut body = json!({"model": "gpt-4o", "stream": stream, "messages": [{"role": "user", "content": text}]});
+    if stream {
+        body["stream_options"] = json!({"include_usage": true});
+    }
+    body
 }
 
 #[tokio::test]

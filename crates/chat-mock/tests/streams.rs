@@ -75,7 +75,8 @@ async fn tool_call_deltas_usage_chunk_and_refusal() {
         MockStream::tool_call("get_weather", json!({"city": "Paris"}))
             .and_tool_call("get_time", json!({}))
             .chunk_chars(5)
-            .usage(10, 5),
+            .usage(10, 5)
+            .usage_always(),
     );
     mock.push(MockStream::refusal("No way").finish_reason(FinishReason::ContentFilter));
     let body = mock.send(ask_stream("m", "x")).await.unwrap().into_body();
