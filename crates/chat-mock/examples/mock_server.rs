@@ -46,18 +46,7 @@ async fn serve_demo() -> ExitCode {
     let mock = MockTransport::new();
     mock.check_on_drop(false);
     // After the tool's result comes back, answer with text: a tool-call loop ends.
-    let answers_a_tool = |r: &chat_mock::RecordedRequest| {
-        r.json()
-            .and_then(|body| {
-                body.pointer("/messages")?
-                    .as_array()?
-                    .last()?
-                    .get("role")
-                    .cloned()
-            })
-            .is_some_and(|role| role == "tool")
-    };
-    mock.on(Match::chat().when("the last message is a tool result", answers_a_tool))
+    mock.on(Match::chat().last_message_role("tool"))
         .respond(MockResponse::text("It is 18 °C and sunny.").usage(30, 8))
         .always()
         .optional();

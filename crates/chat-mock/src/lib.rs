@@ -38,7 +38,7 @@
 //!     assert_eq!(answer, "Sunny, 24 °C");
 //!     mock.assert_request_count(2); // the 429 was retried
 //!     mock.assert_request_json(1, json!({"model": "gpt-4o-mini"}));
-//!     mock.assert_all_used(); // also checked when the last handle is dropped
+//!     mock.assert_all_used(); // also checked when `mock` is dropped
 //! }
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)]
 //! # async fn main() { forecast_survives_a_rate_limit().await }

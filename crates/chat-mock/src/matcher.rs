@@ -44,6 +44,9 @@ enum Cond {
     UserMessageContains(String),
     MessageContains(String),
     MessageCount(usize),
+    LastMessageRole(String),
+    ToolResult(String),
+    OffersTool(String),
     Pointer(String, Value),
     BodyJson(Value),
     BodyExact(Value),
@@ -124,6 +127,27 @@ impl Match {
     /// The body has exactly `count` messages.
     pub fn message_count(mut self, count: usize) -> Self {
         self.conds.push(Cond::MessageCount(count));
+        self
+    }
+
+    /// The last message has role `role`: `"tool"` matches the request that sends a tool's
+    /// result back, the turn after a tool call.
+    pub fn last_message_role(mut self, role: &str) -> Self {
+        self.conds.push(Cond::LastMessageRole(role.to_owned()));
+        self
+    }
+
+    /// The body sends back the result of the tool call with id `tool_call_id` (a message
+    /// with role `tool` and that `tool_call_id`).
+    pub fn tool_result(mut self, tool_call_id: &str) -> Self {
+        self.conds.push(Cond::ToolResult(tool_call_id.to_owned()));
+        self
+    }
+
+    /// The request offers the tool `name` (a function or custom tool), wherever it is in
+    /// `tools`.
+    pub fn offers_tool(mut self, name: &str) -> Self {
+        self.conds.push(Cond::OffersTool(name.to_owned()));
         self
     }
 
@@ -209,6 +233,14 @@ impl Cond {
                     .map(Vec::len);
                 format!("{} messages", n.unwrap_or(0))
             }
+            Cond::LastMessageRole(_) => r
+                .last_message_role()
+                .map_or("no message".into(), |role| format!("{role:?}")),
+            Cond::ToolResult(_) => {
+                let ids: Vec<String> = r.tool_results().into_iter().map(|(id, _)| id).collect();
+                format!("tool results for {ids:?}")
+            }
+            Cond::OffersTool(_) => format!("tools {:?}", r.tool_names()),
             Cond::Pointer(p, _) => r
                 .pointer(p)
                 .map_or("absent".into(), |v| short(&v.to_string())),
@@ -244,6 +276,9 @@ impl Cond {
                 .pointer("/messages")
                 .and_then(Value::as_array)
                 .is_some_and(|a| a.len() == *n),
+            Cond::LastMessageRole(role) => r.last_message_role() == Some(role.as_str()),
+            Cond::ToolResult(id) => r.tool_results().iter().any(|(i, _)| i == id),
+            Cond::OffersTool(name) => r.tool_names().contains(&name.as_str()),
             Cond::Pointer(p, v) => r
                 .pointer(p)
                 .is_some_and(|a| json::differences(v, a, json::Strictness::Exact, 1).is_empty()),
@@ -292,6 +327,9 @@ impl fmt::Display for Cond {
             Cond::UserMessageContains(t) => write!(f, "last user message contains {t:?}"),
             Cond::MessageContains(t) => write!(f, "a message contains {t:?}"),
             Cond::MessageCount(n) => write!(f, "{n} messages"),
+            Cond::LastMessageRole(role) => write!(f, "last message from {role:?}"),
+            Cond::ToolResult(id) => write!(f, "result of tool call {id:?}"),
+            Cond::OffersTool(name) => write!(f, "offers tool {name:?}"),
             Cond::Pointer(p, v) => write!(f, "{p} = {v}"),
             Cond::BodyJson(v) => write!(f, "body contains {v}"),
             Cond::BodyExact(v) => {

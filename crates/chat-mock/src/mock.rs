@@ -15,8 +15,9 @@ use crate::{Match, MockResponse, MockStream, RecordedRequest};
 
 /// A [`Transport`] that answers from a script and records every request.
 ///
-/// Rules are tried in the order they were added; the first one that matches the request and
-/// has answers left answers it. A rule answers once unless told otherwise
+/// Rules are tried in the order they were added (or by [`Rule::priority`]); the first one
+/// that matches the request and has answers left answers it. A rule answers once unless told
+/// otherwise
 /// ([`Rule::times`], [`Rule::always`]). A request that no rule answers gets a `500` whose
 /// error message lists the rules and the request (with `x-should-retry: false`, so a client
 /// does not retry it), and is reported by [`verify`](Self::verify).
@@ -79,6 +80,8 @@ struct RuleState {
     optional: bool,
     used: usize,
     name: Option<String>,
+    /// Rules of higher priority are tried first; equal ones in the order they were added.
+    priority: i32,
 }
 
 impl RuleState {
@@ -128,12 +131,18 @@ impl Shared {
             let mut st = self.lock();
             let recorded = RecordedRequest::new(st.requests.len(), &request);
             st.requests.push(recorded.clone());
+            // Highest priority first, then in the order added (`max_by_key` keeps the last
+            // of equal keys, hence the reversed index).
             let found = st
                 .rules
-                .iter_mut()
-                .find(|r| r.has_answers_left() && r.matcher.matches(&recorded));
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.has_answers_left() && r.matcher.matches(&recorded))
+                .max_by_key(|(i, r)| (r.priority, std::cmp::Reverse(*i)))
+                .map(|(i, _)| i);
             match found {
-                Some(rule) => {
+                Some(i) => {
+                    let rule = &mut st.rules[i];
                     rule.used += 1;
                     (recorded, Ok(rule.responder.clone()))
                 }
@@ -294,6 +303,7 @@ impl MockTransport {
             optional: false,
             used: 0,
             name: None,
+            priority: 0,
         });
         Rule {
             shared: self.shared().clone(),
@@ -482,7 +492,9 @@ impl RuleBuilder<'_> {
         self.respond(stream)
     }
 
-    /// Answers with what `respond` computes from the request (such as an echo of it).
+    /// Answers with what `respond` computes from the request (such as an echo of it). Build
+    /// the answer as usual and convert it: `|r| MockResponse::text(..).into()` (completions
+    /// and streams convert into a [`MockResponse`]).
     pub fn respond_with(
         self,
         respond: impl Fn(&RecordedRequest) -> MockResponse + Send + Sync + 'static,
@@ -524,6 +536,13 @@ impl Rule {
     /// Need not be used: [`MockTransport::verify`] does not report it.
     pub fn optional(self) -> Self {
         self.update(|r| r.optional = true)
+    }
+
+    /// Tries this rule before rules of lower priority (all rules start at 0; among equal
+    /// priorities the first added wins). For a test that overrides the default answers of a
+    /// shared fixture: `mock.push(MockResponse::error(429)).times(3).priority(1)`.
+    pub fn priority(self, priority: i32) -> Self {
+        self.update(|r| r.priority = priority)
     }
 
     /// A name for the rule in error messages.

@@ -171,6 +171,46 @@ impl RecordedRequest {
             .collect()
     }
 
+    /// The last message of the body, as JSON.
+    pub fn last_message(&self) -> Option<&Value> {
+        self.pointer("/messages")?.as_array()?.last()
+    }
+
+    /// The role of the last message (`tool` when the app sends a tool's result back).
+    pub fn last_message_role(&self) -> Option<&str> {
+        self.last_message()?.get("role")?.as_str()
+    }
+
+    /// The names of the tools the request offers (`tools[].function.name`, or `.custom.name`).
+    pub fn tool_names(&self) -> Vec<&str> {
+        let Some(tools) = self.pointer("/tools").and_then(Value::as_array) else {
+            return Vec::new();
+        };
+        tools
+            .iter()
+            .filter_map(|t| {
+                t.pointer("/function/name")
+                    .or_else(|| t.pointer("/custom/name"))
+                    .and_then(Value::as_str)
+            })
+            .collect()
+    }
+
+    /// The tool results the request sends back, in order, as `(tool_call_id, text)`.
+    pub fn tool_results(&self) -> Vec<(String, String)> {
+        let Some(messages) = self.pointer("/messages").and_then(Value::as_array) else {
+            return Vec::new();
+        };
+        messages
+            .iter()
+            .filter(|m| m.get("role").and_then(Value::as_str) == Some("tool"))
+            .map(|m| {
+                let id = m.get("tool_call_id").and_then(Value::as_str).unwrap_or("");
+                (id.to_owned(), content_text(m.get("content")))
+            })
+            .collect()
+    }
+
     /// The text of the last message with role `user`.
     pub fn last_user_message(&self) -> Option<String> {
         self.message_texts()

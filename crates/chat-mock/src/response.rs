@@ -434,6 +434,20 @@ impl MockCompletion {
         self
     }
 
+    /// Sets the id of the last tool call added (by default `call_mock_<n>`, numbered within
+    /// the choice), for conversations where ids must differ from turn to turn.
+    pub fn tool_call_id(mut self, id: &str) -> Self {
+        let last = self
+            .template
+            .choices
+            .last_mut()
+            .and_then(|c| c.message.tool_calls.as_mut()?.last_mut());
+        if let Some(ChatCompletionMessageToolCalls::Function(call)) = last {
+            call.id = id.to_owned();
+        }
+        self
+    }
+
     /// One choice with a refusal instead of content.
     pub fn refusal(text: impl Into<String>) -> Self {
         Self::with_message(

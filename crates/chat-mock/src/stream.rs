@@ -197,6 +197,19 @@ impl MockStream {
         self
     }
 
+    /// Sets the id of the last tool call added (by default `call_mock_<n>`, numbered within
+    /// the choice), for conversations where ids must differ from turn to turn.
+    pub fn tool_call_id(mut self, id: &str) -> Self {
+        if let Some(call) = self
+            .choices
+            .last_mut()
+            .and_then(|c| c.tool_calls.last_mut())
+        {
+            call.id = id.to_owned();
+        }
+        self
+    }
+
     /// Appends the choices of `other` as further choices (streamed after this one's).
     pub fn with_choice(mut self, other: MockStream) -> Self {
         self.choices.extend(other.choices);

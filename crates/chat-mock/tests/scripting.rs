@@ -320,3 +320,122 @@ async fn streams_convert_into_responses_for_push() {
         assert_eq!(joined_content(&chunks), expected);
     }
 }
+
+#[tokio::test]
+async fn a_test_overrides_a_fixtures_default_rule_by_priority() {
+    // A shared fixture answers anything; one test wants two 429s first.
+    let mock = MockTransport::new();
+    mock.on(Match::chat())
+        .respond(MockResponse::text("default answer"))
+        .always()
+        .optional();
+    mock.push(MockResponse::error(429)).times(2).priority(1);
+    let statuses = [
+        mock.send(ask("m", "a")).await.unwrap().status().as_u16(),
+        mock.send(ask("m", "b")).await.unwrap().status().as_u16(),
+        mock.send(ask("m", "c")).await.unwrap().status().as_u16(),
+    ];
+    assert_eq!(statuses, [429, 429, 200]);
+    // Equal priorities keep the order of adding.
+    mock.push(MockResponse::text("later")).priority(1);
+    mock.push(MockResponse::text("last")).priority(1);
+    let answer = mock.send(ask("m", "d")).await.unwrap();
+    let bytes = answer.into_body().collect(1 << 20).await.unwrap();
+    assert!(String::from_utf8_lossy(&bytes).contains("\"later\""));
+    mock.send(ask("m", "e")).await.unwrap();
+    mock.assert_all_used();
+}
+
+#[tokio::test]
+async fn tool_loops_are_scripted_without_json_pointers() {
+    let mock = MockTransport::new();
+    // Turn 1: the tool is offered (wherever it is in the list); the model calls it.
+    mock.on(Match::chat()
+        .offers_tool("lookup_order")
+        .last_message_role("user"))
+        .respond(
+            MockResponse::tool_call("lookup_order", json!({"id": "A1"})).tool_call_id("call_7"),
+        );
+    // Turn 2: the app sends the result of exactly that call back.
+    mock.on(Match::chat()
+        .last_message_role("tool")
+        .tool_result("call_7"))
+        .respond(MockResponse::text("Your order shipped."));
+    let tools = json!([
+        {"type": "function", "function": {"name": "get_time", "parameters": {}}},
+        {"type": "function", "function": {"name": "lookup_order", "parameters": {}}}
+    ]);
+    let turn1 = chat_request(json!({
+        "model": "m", "tools": tools,
+        "messages": [{"role": "user", "content": "where is A1?"}]
+    }));
+    let body = mock
+        .send(turn1)
+        .await
+        .unwrap()
+        .into_body()
+        .collect(1 << 20)
+        .await
+        .unwrap();
+    let answer: CreateChatCompletionResponse = serde_json::from_slice(&body).unwrap();
+    assert_eq!(answer.tool_calls()[0].id(), Some("call_7"));
+
+    let turn2 = chat_request(json!({
+        "model": "m", "tools": tools,
+        "messages": [
+            {"role": "user", "content": "where is A1?"},
+            {"role": "assistant", "tool_calls": [{"id": "call_7", "type": "function",
+                "function": {"name": "lookup_order", "arguments": "{\"id\":\"A1\"}"}}]},
+            {"role": "tool", "tool_call_id": "call_7", "content": "shipped"}
+        ]
+    }));
+    let body = mock
+        .send(turn2)
+        .await
+        .unwrap()
+        .into_body()
+        .collect(1 << 20)
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("Your order shipped."));
+
+    let second = &mock.requests()[1];
+    assert_eq!(second.last_message_role(), Some("tool"));
+    assert_eq!(second.tool_names(), ["get_time", "lookup_order"]);
+    assert_eq!(
+        second.tool_results(),
+        [("call_7".to_owned(), "shipped".to_owned())]
+    );
+    mock.assert_all_used();
+
+    // A mismatch names what the request had.
+    let mock = MockTransport::new();
+    mock.check_on_drop(false);
+    mock.on(Match::chat()
+        .offers_tool("lookup_order")
+        .tool_result("call_9"))
+        .respond(MockResponse::text("x"));
+    let (_, body) = send_full(&mock, ask("m", "hi")).await;
+    let text = String::from_utf8_lossy(&body.unwrap()).into_owned();
+    assert!(
+        text.contains(r#"offers tool \"lookup_order\" (request: tools [])"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"result of tool call \"call_9\" (request: tool results for [])"#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn streamed_tool_calls_take_an_id_too() {
+    let mock = MockTransport::new();
+    mock.push(MockStream::tool_call("f", json!({})).tool_call_id("call_abc"));
+    let body = mock.send(ask_stream("m", "x")).await.unwrap().into_body();
+    let text = body.collect(1 << 20).await.unwrap();
+    let chunks = stream_chunks(std::str::from_utf8(&text).unwrap());
+    let id = chunks
+        .iter()
+        .find_map(|c| c.choices.first()?.delta.tool_calls.as_ref()?[0].id.clone());
+    assert_eq!(id.as_deref(), Some("call_abc"));
+}
