@@ -535,7 +535,16 @@ pub struct SseStream {
     idle_armed: bool,
     /// What the end of the body cut off, for [`ChatCompletionStream`](crate::ChatCompletionStream).
     cut: Cut,
+    /// After `[DONE]`: bytes read and dropped so far, and the timer that ends the wait.
+    drained: usize,
+    drain_timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
+
+/// After `[DONE]`, at most this much of the rest of the body is read (and dropped) ...
+const DRAIN_LIMIT: usize = 64 * 1024;
+/// ... for at most this long, waiting for the body's end so that an HTTP/1.1 connection can
+/// be reused: a body dropped before its end makes the transport close the connection.
+const DRAIN_WAIT: Duration = Duration::from_millis(500);
 
 impl SseStream {
     /// A stream of the events in `body`.
@@ -548,6 +557,8 @@ impl SseStream {
             idle: None,
             idle_armed: false,
             cut: Cut::Nothing,
+            drained: 0,
+            drain_timer: None,
         }
     }
 
@@ -637,6 +648,38 @@ impl SseStream {
     }
 
     /// Ends the stream: drops the body and whatever the decoder holds.
+    /// After `[DONE]`: reads what is left of the body and drops it, then closes. Ready once
+    /// the body ended or failed, more than [`DRAIN_LIMIT`] bytes came, or [`DRAIN_WAIT`]
+    /// passed. Normally the end of the body is already there: then no timer is made.
+    pub(crate) fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            let Some(body) = self.body.as_mut() else {
+                return Poll::Ready(());
+            };
+            match body.poll_chunk(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    self.drained = self.drained.saturating_add(chunk.len());
+                    if self.drained > DRAIN_LIMIT {
+                        break;
+                    }
+                }
+                Poll::Ready(Some(Err(_)) | None) => break,
+                Poll::Pending => {
+                    let timer = self
+                        .drain_timer
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(DRAIN_WAIT)));
+                    if timer.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    break;
+                }
+            }
+        }
+        self.close();
+        self.drain_timer = None;
+        Poll::Ready(())
+    }
+
     pub(crate) fn close(&mut self) {
         self.body = None;
         self.idle = None;

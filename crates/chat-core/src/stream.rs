@@ -86,7 +86,7 @@ pub type StreamMeta = ResponseMeta;
 ///
 /// | event | result |
 /// |---|---|
-/// | `data: [DONE]` | the stream ends; the rest of the body is not read |
+/// | `data: [DONE]` | the stream ends once the rest of the body is read and dropped (at most 64 KiB and 500 ms: an HTTP/1.1 connection is reused only after its body's end) |
 /// | `event: error`, or data with an `"error"` member | `Err` of [`ErrorKind::Api`](crate::ErrorKind::Api) with `in_stream: true`, then the end |
 /// | data that is not a chunk (no `event:` field) | `Err` of [`StreamError::Malformed`] |
 /// | empty data | skipped (a keep-alive) |
@@ -135,6 +135,8 @@ pub struct ChatCompletionStream {
     id_recorded: bool,
     /// Whether a chunk has been handed out (then the whole response can no longer be built).
     yielded: bool,
+    /// `[DONE]` arrived and the rest of the body is being read before the end is reported.
+    draining: bool,
 }
 
 /// What one event means for the chunk stream.
@@ -158,6 +160,7 @@ impl ChatCompletionStream {
             span: OpSpan::none(),
             id_recorded: false,
             yielded: false,
+            draining: false,
         }
     }
 
@@ -234,6 +237,10 @@ impl ChatCompletionStream {
     ) -> Poll<Option<Result<CreateChatCompletionStreamResponse, Error>>> {
         loop {
             if self.done {
+                if self.draining {
+                    ready!(self.sse.poll_drain(cx));
+                    self.draining = false;
+                }
                 return Poll::Ready(None);
             }
             let step = match ready!(self.sse.poll_event(cx)) {
@@ -263,10 +270,11 @@ impl ChatCompletionStream {
             match step {
                 Step::Chunk(chunk) => return Poll::Ready(Some(Ok(chunk))),
                 Step::Skip => {}
+                // Read the few bytes that end the body (an HTTP/1.1 connection is reused only
+                // when its body was read to the end), then report the end.
                 Step::Done => {
                     self.done = true;
-                    self.sse.close();
-                    return Poll::Ready(None);
+                    self.draining = true;
                 }
                 Step::Fail(e) => {
                     self.done = true;

@@ -50,9 +50,40 @@ async fn nothing_is_read_before_polling_and_done_drops_the_body() {
     assert_eq!(probe.taken(), 1, "one chunk read for one event");
     assert!(stream.next().await.unwrap().is_ok());
     assert!(stream.next().await.is_none());
-    assert_eq!(probe.taken(), 3, "bytes after [DONE] are not read");
-    assert!(probe.dropped(), "[DONE] drops the body");
+    // After [DONE] the rest of the body is read to its end (so an HTTP/1.1 connection can be
+    // reused) and dropped unparsed: the bad JSON is no error.
+    assert_eq!(probe.taken(), 4, "the rest of the body is drained");
+    assert!(probe.dropped(), "then the body is dropped");
     assert!(stream.next().await.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_done_the_drain_is_bounded_in_time_and_size() {
+    // The body never ends after [DONE]: the stream still ends, after a short wait.
+    let (chunks, probe) = Chunks::new(vec![ok(CHUNK), ok(FINISH), ok(DONE)]);
+    let mut stream = chat_stream(chunks.then_hang().into_body());
+    let start = tokio::time::Instant::now();
+    let mut n = 0;
+    while let Some(chunk) = stream.next().await {
+        chunk.unwrap();
+        n += 1;
+    }
+    assert_eq!(n, 2);
+    assert_eq!(start.elapsed(), Duration::from_millis(500));
+    assert!(probe.dropped());
+
+    // A body that goes on and on after [DONE]: no more than 64 KiB of it is read.
+    let tail: Vec<_> = (0..100).map(|_| ok(&"x".repeat(1024))).collect();
+    let mut items = vec![ok(CHUNK), ok(FINISH), ok(DONE)];
+    items.extend(tail);
+    let (chunks, probe) = Chunks::new(items);
+    let done = chat_stream(chunks.into_body())
+        .final_response()
+        .await
+        .unwrap();
+    assert_eq!(done.first_content(), Some("x"));
+    assert!(probe.taken() < 3 + 70, "{}", probe.taken());
+    assert!(probe.dropped());
 }
 
 #[tokio::test]

@@ -127,6 +127,45 @@ async fn stream_yields_first_chunk_while_server_holds_the_rest() {
 }
 
 #[tokio::test]
+async fn streams_read_to_the_end_of_the_body_keep_the_connection() {
+    // The server ends the body a little after `[DONE]`, as a proxy or a busy server may: the
+    // stream reads the end before reporting it, so HTTP/1.1 reuses one connection.
+    let server = serve(None, move |_req| async move {
+        let (tx, body) = TestBody::channel();
+        tokio::spawn(async move {
+            tx.send(Bytes::from(chunk("hi"))).await.unwrap();
+            tx.send(Bytes::from(FINISH)).await.unwrap(); // ends with [DONE]
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            drop(tx);
+        });
+        Response::builder()
+            .header("content-type", "text/event-stream")
+            .body(body)
+            .unwrap()
+    })
+    .await;
+    let client = Client::new(
+        config(server.url("http", "/v1")),
+        builder().http1_only().build().unwrap(),
+    );
+    for _ in 0..3 {
+        let stream = guard(client.create_chat_completion_stream(&request()))
+            .await
+            .unwrap();
+        let done = guard(stream.final_response()).await.unwrap();
+        assert_eq!(done.first_content(), Some("hi"));
+    }
+    for _ in 0..2 {
+        let mut events = guard(client.create_chat_completion_stream(&request()))
+            .await
+            .unwrap()
+            .events();
+        while guard(events.next()).await.is_some() {}
+    }
+    assert_eq!(server.accepted(), 1);
+}
+
+#[tokio::test]
 async fn silent_server_gives_request_timeouts_and_is_retried() {
     let accepts = Arc::new(AtomicUsize::new(0));
     let count = accepts.clone();
