@@ -49,7 +49,7 @@ pub trait Transport: Send + Sync + fmt::Debug {
     ) -> Result<http::Response<Body>, TransportError>;
 }
 
-/// The kind of a [`TransportError`].
+/// The kind of a [`TransportError`]. The client retries every kind but [`Tls`](Self::Tls).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransportErrorKind {

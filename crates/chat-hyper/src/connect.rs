@@ -56,22 +56,66 @@ impl Service<Uri> for ProxyConnector {
             );
             return Box::pin(async move { Err(io::Error::other(message).into()) });
         }
+        let via = ViaProxy::name(proxy.uri());
         if dst.scheme_str() == Some("https") {
             let mut tunnel = Tunnel::new(proxy.uri().clone(), http);
             if let Some(auth) = proxy.basic_auth() {
                 tunnel = tunnel.with_auth(auth.clone());
             }
             Box::pin(async move {
-                let io = tunnel.call(dst).await?;
+                let io = tunnel.call(dst).await.map_err(|e| via.wrap(e.into()))?;
                 Ok(Conn::new(io, false))
             })
         } else {
             let proxy_uri = proxy.uri().clone();
             Box::pin(async move {
-                let io = http.call(proxy_uri).await?;
+                let io = http.call(proxy_uri).await.map_err(|e| via.wrap(e.into()))?;
                 Ok(Conn::new(io, true))
             })
         }
+    }
+}
+
+/// A failure to reach a destination through a proxy: names the proxy (`host:port`, never
+/// credentials), so the error does not read as if the API host itself refused.
+#[derive(Debug)]
+pub(crate) struct ViaProxy {
+    pub(crate) proxy: String,
+    source: Option<BoxError>,
+}
+
+impl ViaProxy {
+    fn name(proxy: &Uri) -> ViaProxy {
+        let host = proxy.host().unwrap_or_default();
+        let proxy = match proxy.port_u16() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        ViaProxy {
+            proxy,
+            source: None,
+        }
+    }
+
+    fn wrap(self, source: BoxError) -> BoxError {
+        Box::new(ViaProxy {
+            source: Some(source),
+            ..self
+        })
+    }
+}
+
+impl std::fmt::Display for ViaProxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "through the proxy {}", self.proxy)
+    }
+}
+
+impl std::error::Error for ViaProxy {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

@@ -22,6 +22,8 @@ struct Findings {
     hyper_user: bool,
     /// The deepest message, the most specific description of the cause.
     root: String,
+    /// The proxy the connection went through, when it failed there.
+    proxy: Option<String>,
 }
 
 /// Walks `err` and its causes, looking inside `io::Error`s too: `io::Error::source` skips the
@@ -36,6 +38,9 @@ fn walk(err: &(dyn StdError + 'static)) -> Findings {
             break;
         }
         found.root = e.to_string();
+        if let Some(via) = e.downcast_ref::<crate::connect::ViaProxy>() {
+            found.proxy.get_or_insert_with(|| via.proxy.clone());
+        }
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             found.tls.get_or_insert_with(|| tls.to_string());
         }
@@ -66,6 +71,7 @@ pub(crate) fn from_client(
     err: hyper_util::client::legacy::Error,
     authority: &str,
     connect_timeout: Option<Duration>,
+    no_roots: bool,
 ) -> TransportError {
     let found = walk(&err);
     let kind = if found.tls.is_some() {
@@ -76,6 +82,11 @@ pub(crate) fn from_client(
         kind_after_connect(&found)
     };
     let message = match (&found.tls, kind) {
+        (Some(tls), _) if err.is_connect() && no_roots => format!(
+            "handshake with {authority} failed: {tls} (no root certificate is trusted: enable \
+             the `webpki-roots` or `native-roots` feature of chat-hyper, or add one with \
+             add_root_certificate)"
+        ),
         (Some(tls), _) if err.is_connect() => format!("handshake with {authority} failed: {tls}"),
         (Some(tls), _) => format!("connection to {authority}: {tls}"),
         (None, TransportErrorKind::Connect) if found.io_kind == Some(io::ErrorKind::TimedOut) => {
@@ -84,7 +95,13 @@ pub(crate) fn from_client(
                 None => format!("connecting to {authority} timed out"),
             }
         }
-        (None, TransportErrorKind::Connect) => format!("connecting to {authority}: {}", found.root),
+        (None, TransportErrorKind::Connect) => match &found.proxy {
+            Some(proxy) => format!(
+                "connecting to {authority} through the proxy {proxy}: {}",
+                found.root
+            ),
+            None => format!("connecting to {authority}: {}", found.root),
+        },
         (None, TransportErrorKind::Other) if found.hyper_parse => {
             format!("invalid HTTP response: {}", found.root)
         }

@@ -91,7 +91,27 @@ impl Proxy {
     pub(crate) fn matcher(&self) -> Result<Option<Matcher>, Error> {
         match &self.mode {
             Mode::None => Ok(None),
-            Mode::Env => Ok(Some(Matcher::from_env())),
+            Mode::Env => {
+                // Checked now, like explicit proxies: an unusable proxy in the environment
+                // (`ALL_PROXY=socks5://...`) would otherwise fail every request, retried.
+                let matcher = Matcher::from_env();
+                for probe in ["http://example.com/", "https://example.com/"] {
+                    let intercept = matcher.intercept(&http::Uri::from_static(probe));
+                    if let Some(scheme) = intercept
+                        .as_ref()
+                        .and_then(|i| i.uri().scheme_str())
+                        .filter(|s| *s != "http")
+                    {
+                        return Err(Error::invalid_config(format!(
+                            "the proxy set in the environment (HTTPS_PROXY, HTTP_PROXY or \
+                             ALL_PROXY) uses the unsupported scheme `{scheme}`: only http:// \
+                             proxies are supported; set an http:// proxy, or build the \
+                             transport with Proxy::none()"
+                        )));
+                    }
+                }
+                Ok(Some(matcher))
+            }
             Mode::Explicit {
                 http,
                 https,

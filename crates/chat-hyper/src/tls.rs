@@ -69,11 +69,12 @@ impl fmt::Debug for Certificate {
     }
 }
 
-/// Builds the rustls client configuration (without ALPN; hyper-rustls sets it).
+/// Builds the rustls client configuration (without ALPN; hyper-rustls sets it), and says
+/// how many roots it trusts.
 pub(crate) fn client_config(
     built_in_roots: bool,
     extra: &[Certificate],
-) -> Result<rustls::ClientConfig, Error> {
+) -> Result<(rustls::ClientConfig, usize), Error> {
     let mut roots = RootCertStore::empty();
     if built_in_roots {
         add_built_in_roots(&mut roots)?;
@@ -83,13 +84,14 @@ pub(crate) fn client_config(
             .add(cert.der.clone())
             .map_err(|e| Error::invalid_config(format!("invalid root certificate: {e}")))?;
     }
+    let trusted = roots.len();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::invalid_config(format!("tls setup failed: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    Ok(config)
+    Ok((config, trusted))
 }
 
 fn add_built_in_roots(roots: &mut RootCertStore) -> Result<(), Error> {

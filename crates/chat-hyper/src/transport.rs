@@ -46,6 +46,8 @@ struct Summary {
     http: HttpVersions,
     proxy: Proxy,
     extra_roots: usize,
+    /// How many root certificates are trusted (0: every TLS handshake fails).
+    trusted_roots: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,8 +61,9 @@ impl HyperTransport {
     /// A transport with the default settings: bundled or system roots (per cargo features),
     /// proxies from the environment, a 10 second connect timeout.
     ///
-    /// Fails only when no trust roots can be loaded (the `native-roots` feature on a system
-    /// without certificates).
+    /// Fails when no trust roots can be loaded (the `native-roots` feature on a system
+    /// without certificates), or when the environment names a proxy it cannot use (such as
+    /// `ALL_PROXY=socks5://...`).
     pub fn new() -> Result<Self, Error> {
         Self::builder().build()
     }
@@ -115,7 +118,12 @@ impl Transport for HyperTransport {
         let uri = parts.uri.clone();
         let request = http::Request::from_parts(parts, Full::new(body));
         let response = self.client.request(request).await.map_err(|e| {
-            crate::error::from_client(e, &authority(&uri), self.summary.connect_timeout)
+            crate::error::from_client(
+                e,
+                &authority(&uri),
+                self.summary.connect_timeout,
+                self.summary.trusted_roots == 0,
+            )
         })?;
         let (mut parts, incoming) = response.into_parts();
         detach_header_values(&mut parts.headers);
@@ -217,6 +225,11 @@ impl HyperTransportBuilder {
     }
 
     /// Speaks only HTTP/1.1, even when a server offers HTTP/2.
+    ///
+    /// Over HTTP/2 every request to a host shares one connection, so the server's limit of
+    /// concurrent streams per connection (often 100) caps the requests in flight and the rest
+    /// wait; HTTP/1.1 opens a connection per request in flight, like the official SDKs.
+    /// Prefer it for hundreds of concurrent streams to one host.
     pub fn http1_only(mut self) -> Self {
         self.http = HttpVersions::Http1Only;
         self
@@ -287,7 +300,7 @@ impl HyperTransportBuilder {
     /// Fails with [`ErrorKind::InvalidConfig`](chat_core::ErrorKind::InvalidConfig) for an
     /// invalid root certificate or proxy URL, or when no system roots can be loaded.
     pub fn build(self) -> Result<HyperTransport, Error> {
-        let tls = tls::client_config(self.built_in_roots, &self.extra_roots)?;
+        let (tls, trusted_roots) = tls::client_config(self.built_in_roots, &self.extra_roots)?;
         let proxies = self.proxy.matcher()?.map(Arc::new);
 
         let mut http = HttpConnector::new();
@@ -335,6 +348,7 @@ impl HyperTransportBuilder {
                 http: self.http,
                 proxy: self.proxy,
                 extra_roots: self.extra_roots.len(),
+                trusted_roots,
             }),
         })
     }

@@ -106,6 +106,40 @@ async fn environment_proxy_variables_are_honoured() {
 }
 
 #[tokio::test]
+async fn an_unusable_environment_proxy_fails_the_build_not_every_request() {
+    let _env = ENV.lock().await;
+    clear_env();
+    for (var, url, scheme) in [
+        ("ALL_PROXY", "socks5://127.0.0.1:1080", "socks5"),
+        ("HTTPS_PROXY", "https://127.0.0.1:3129", "https"),
+    ] {
+        std::env::set_var(var, url);
+        let e = HyperTransport::new().unwrap_err();
+        let message = e.to_string();
+        assert!(
+            matches!(e.kind(), chat_hyper::chat_core::ErrorKind::InvalidConfig(_)),
+            "{e:?}"
+        );
+        assert!(
+            message.contains(&format!("unsupported scheme `{scheme}`")),
+            "{message}"
+        );
+        assert!(message.contains("Proxy::none()"), "{message}");
+        // An explicit choice still works whatever the environment says.
+        assert!(HyperTransport::builder()
+            .proxy(chat_hyper::Proxy::none())
+            .build()
+            .is_ok());
+        clear_env();
+    }
+    // `NO_PROXY=*` turns the environment proxy off, so there is nothing to object to.
+    std::env::set_var("ALL_PROXY", "socks5://127.0.0.1:1080");
+    std::env::set_var("NO_PROXY", "*");
+    assert!(HyperTransport::new().is_ok());
+    clear_env();
+}
+
+#[tokio::test]
 async fn client_from_env_reads_key_and_base_url() {
     let _env = ENV.lock().await;
     let server = serve(None, |req: http::Request<hyper::body::Incoming>| async move {

@@ -132,6 +132,12 @@ async fn refused_tunnel_is_a_connect_error() {
         err.message().contains("proxy authorization required"),
         "{err}"
     );
+    // The message names the proxy, so it does not read as if the API host refused.
+    assert!(
+        err.message()
+            .contains(&format!("api.example.test:443 through the proxy {proxy}")),
+        "{err}"
+    );
     assert_eq!(log.connects(), 1);
 }
 
@@ -150,5 +156,9 @@ async fn unreachable_proxy_is_a_connect_error() {
             .await
             .unwrap_err();
         assert_eq!(err.kind(), TransportErrorKind::Connect, "{url}: {err}");
+        assert!(
+            err.message().contains(&format!("through the proxy {addr}")),
+            "{url}: {err}"
+        );
     }
 }

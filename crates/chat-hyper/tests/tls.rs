@@ -180,6 +180,24 @@ async fn untrusted_certificate_is_a_tls_error() {
     // chat-core does not retry TLS failures.
     let client_err = chat_hyper::chat_core::Error::from(err);
     assert!(!client_err.is_retryable());
+    assert!(
+        !client_err.to_string().contains("no root certificate"),
+        "{client_err}"
+    );
+
+    // Trusting no root at all (no root feature, or built-in roots off and none added): the
+    // error says why every handshake fails.
+    let transport = builder().built_in_roots(false).build().unwrap();
+    let err = guard(transport.send(post(&server.url("https", "/"), "{}")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), TransportErrorKind::Tls, "{err}");
+    assert!(
+        err.message().contains(
+            "no root certificate is trusted: enable the `webpki-roots` or `native-roots`"
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]
