@@ -452,7 +452,8 @@ impl Client {
                 };
                 let mut delay = None;
                 if attempt < max_attempts && err.is_retryable() {
-                    let d = retry_delay(&err, attempt - 1, &self.inner.jitter, SystemTime::now());
+                    let jitter = config.retry_jitter.then_some(&self.inner.jitter);
+                    let d = retry_delay(&err, attempt - 1, jitter, SystemTime::now());
                     let fits = match deadline {
                         Some((at, _)) => Instant::now().checked_add(d).is_some_and(|t| t < at),
                         None => true,

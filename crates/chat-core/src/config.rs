@@ -63,6 +63,7 @@ pub struct Config {
     pub(crate) user_agent: String,
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_retries: u32,
+    pub(crate) retry_jitter: bool,
     pub(crate) deadline: Option<Duration>,
     pub(crate) stream_idle_timeout: Option<Duration>,
     pub(crate) max_response_bytes: usize,
@@ -93,6 +94,7 @@ impl Config {
             user_agent: default_user_agent(),
             timeout: Some(DEFAULT_TIMEOUT),
             max_retries: DEFAULT_MAX_RETRIES,
+            retry_jitter: true,
             deadline: None,
             stream_idle_timeout: Some(DEFAULT_TIMEOUT),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
@@ -279,6 +281,15 @@ impl Config {
         self
     }
 
+    /// Whether backoff waits are shortened by a random part of up to 25% (default on), which
+    /// keeps many clients from retrying in step. Turn it off for tests that assert the exact
+    /// time retries took on a paused clock: the waits are then 0.5 s, 1 s, 2 s, ... (8 s at
+    /// most), or what the server asked for.
+    pub fn retry_jitter(mut self, jitter: bool) -> Self {
+        self.retry_jitter = jitter;
+        self
+    }
+
     /// A deadline across all attempts and the waits between them, counted from the call
     /// (default: none). It ends the call with a [`TimeoutKind::Deadline`](crate::TimeoutKind)
     /// error, which is not retried. For a stream it covers getting the stream (up to its first
@@ -356,6 +367,11 @@ impl Config {
         self.max_retries
     }
 
+    /// Whether backoff waits are jittered.
+    pub fn get_retry_jitter(&self) -> bool {
+        self.retry_jitter
+    }
+
     /// The deadline across attempts.
     pub fn get_deadline(&self) -> Option<Duration> {
         self.deadline
@@ -406,6 +422,7 @@ impl fmt::Debug for Config {
             .field("user_agent", &self.user_agent)
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
+            .field("retry_jitter", &self.retry_jitter)
             .field("deadline", &self.deadline)
             .field("stream_idle_timeout", &self.stream_idle_timeout)
             .field("max_response_bytes", &self.max_response_bytes)

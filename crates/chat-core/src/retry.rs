@@ -43,7 +43,12 @@ pub(crate) fn server_retry_after(headers: &HeaderMap, now: SystemTime) -> Option
 }
 
 /// The wait before retry number `retry` (0 for the first retry) after `error`.
-pub(crate) fn retry_delay(error: &Error, retry: u32, jitter: &Jitter, now: SystemTime) -> Duration {
+pub(crate) fn retry_delay(
+    error: &Error,
+    retry: u32,
+    jitter: Option<&Jitter>,
+    now: SystemTime,
+) -> Duration {
     if let ErrorKind::Api(api) = error.kind() {
         if let Some(d) = server_retry_after(&api.headers, now) {
             if !d.is_zero() && d <= MAX_RETRY_AFTER {
@@ -51,7 +56,7 @@ pub(crate) fn retry_delay(error: &Error, retry: u32, jitter: &Jitter, now: Syste
             }
         }
     }
-    backoff(retry, jitter.next_f64())
+    backoff(retry, jitter.map_or(0.0, Jitter::next_f64))
 }
 
 /// Exponential backoff for retry number `retry` with `random` in [0, 1).

@@ -295,6 +295,23 @@ async fn non_streaming_timeout_covers_the_whole_body() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn without_jitter_backoff_waits_are_exact() {
+    // Three hanging attempts of 5 s with backoff waits of 0.5 s and 1 s between them.
+    let t = Scripted::new([Reply::Hang, Reply::Hang, Reply::Hang]);
+    let client = Client::new(
+        config().timeout(Duration::from_secs(5)).retry_jitter(false),
+        t.clone(),
+    );
+    let start = tokio::time::Instant::now();
+    let e = client.create_chat_completion(&request()).await.unwrap_err();
+    assert_eq!(e.attempts(), 3);
+    assert_eq!(start.elapsed(), Duration::from_millis(16_500));
+    assert!(!config().retry_jitter(false).get_retry_jitter());
+    assert!(config().get_retry_jitter(), "on by default");
+    t.assert_done();
+}
+
+#[tokio::test(start_paused = true)]
 async fn an_error_whose_body_stalls_is_still_the_api_error() {
     // The 503 head and part of its body arrive, then nothing: at the attempt's limit the
     // error is the 503 with what was read, retried as a 503, not an anonymous timeout.
