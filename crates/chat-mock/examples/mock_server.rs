@@ -11,19 +11,42 @@
 //! once, only to the request the script expects. It serves until its stdin closes, then
 //! prints a summary and exits with 1 if a scripted answer went unused or a request matched
 //! no rule.
+//!
+//! With `-- --cassette FILE [--match-requests]` it serves the answers of a cassette (a file
+//! written by `RecordingTransport::save`, or by hand in the same JSON format), in order or to
+//! the request with the same method, path and body: teams whose app is not in Rust script
+//! the server by editing that file. It serves until its stdin closes, then exits with 1 if an
+//! answer went unused or a request found none.
 
 use std::io::Read;
 use std::process::ExitCode;
 
-use chat_mock::{Match, MockResponse, MockServer, MockStream, MockTransport};
+use chat_mock::{
+    Match, MockResponse, MockServer, MockStream, MockTransport, ReplayOrder, ReplayTransport,
+};
 use serde_json::json;
 
+/// What to serve.
+enum Script {
+    Demo,
+    Compat,
+    Cassette(String, ReplayOrder),
+}
+
 fn main() -> ExitCode {
-    let compat = match std::env::args().nth(1).as_deref() {
-        None => false,
-        Some("--compat") => true,
-        Some(other) => {
-            eprintln!("mock_server: unknown argument `{other}` (try --compat)");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let script = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] => Script::Demo,
+        ["--compat"] => Script::Compat,
+        ["--cassette", path] => Script::Cassette(path.to_owned(), ReplayOrder::InOrder),
+        ["--cassette", path, "--match-requests"] => {
+            Script::Cassette(path.to_owned(), ReplayOrder::MatchRequests)
+        }
+        _ => {
+            eprintln!(
+                "mock_server: unknown arguments {args:?} (try --compat, or --cassette FILE \
+                 [--match-requests])"
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -34,10 +57,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if compat {
-        serve_compat(&runtime)
-    } else {
-        runtime.block_on(serve_demo())
+    match script {
+        Script::Demo => runtime.block_on(serve_demo()),
+        Script::Compat => serve_compat(&runtime),
+        Script::Cassette(path, order) => match ReplayTransport::from_file(&path, order) {
+            Ok(replay) => serve_until_stdin_closes(&runtime, replay.mock().clone()),
+            Err(e) => {
+                eprintln!("mock_server: cannot load the cassette {path}: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -166,8 +195,13 @@ fn compat_script(mock: &MockTransport) {
 /// Serves the compatibility script until stdin closes, then checks it was followed.
 fn serve_compat(runtime: &tokio::runtime::Runtime) -> ExitCode {
     let mock = MockTransport::new();
-    mock.check_on_drop(false);
     compat_script(&mock);
+    serve_until_stdin_closes(runtime, mock)
+}
+
+/// Serves `mock`'s script until stdin closes, then checks it was followed.
+fn serve_until_stdin_closes(runtime: &tokio::runtime::Runtime, mock: MockTransport) -> ExitCode {
+    mock.check_on_drop(false);
     let server = match runtime.block_on(MockServer::try_start(mock.clone())) {
         Ok(s) => s,
         Err(e) => {

@@ -244,3 +244,40 @@ async fn shutdown_closes_the_port_and_open_connections() {
     let _ = conn.await;
     mock.assert_all_used();
 }
+
+#[tokio::test]
+async fn a_hand_written_cassette_is_served_over_http() {
+    // What `mock_server --cassette FILE --match-requests` serves: a cassette written by hand
+    // (a team whose app is not in Rust scripts the server this way).
+    let cassette = chat_mock::Cassette::from_json(&json!({
+        "chat_mock_cassette": 1,
+        "interactions": [{
+            "request": {
+                "method": "POST",
+                "uri": "/v1/chat/completions",
+                "body": {"json": {"model": "gpt-4o", "stream": false,
+                                  "messages": [{"role": "user", "content": "hi"}]}}
+            },
+            "response": {
+                "status": 429,
+                "headers": {"content-type": "application/json", "retry-after": "1"},
+                "chunks": ["{\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit\"}}"]
+            }
+        }]
+    }))
+    .unwrap();
+    let replay = chat_mock::ReplayTransport::new(&cassette, chat_mock::ReplayOrder::MatchRequests);
+    let server = MockServer::start(replay.mock().clone()).await;
+    let resp = send(
+        server.addr(),
+        "POST",
+        "/v1/chat/completions",
+        chat(false, "hi"),
+    )
+    .await;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    let (chunks, _) = frames(resp.into_body()).await;
+    assert!(String::from_utf8_lossy(&chunks.concat()).contains("slow down"));
+    replay.mock().assert_all_used();
+}
