@@ -89,7 +89,7 @@ mod transport;
 
 pub use chat_core;
 pub use proxy::Proxy;
-pub use tls::Certificate;
+pub use tls::{Certificate, Identity};
 pub use transport::{
     HyperTransport, HyperTransportBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT,
 };

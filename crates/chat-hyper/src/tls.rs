@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chat_core::Error;
 use rustls::RootCertStore;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateDer;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 /// A trusted root certificate, added with
 /// [`HyperTransportBuilder::add_root_certificate`](crate::HyperTransportBuilder::add_root_certificate).
@@ -69,11 +69,53 @@ impl fmt::Debug for Certificate {
     }
 }
 
+/// A client certificate and its private key, for gateways that require mutual TLS; set with
+/// [`HyperTransportBuilder::identity`](crate::HyperTransportBuilder::identity).
+///
+/// `Debug` shows the number of certificates only, never the key.
+#[derive(Clone)]
+pub struct Identity {
+    chain: Vec<CertificateDer<'static>>,
+    key: Arc<PrivateKeyDer<'static>>,
+}
+
+impl Identity {
+    /// An identity from PEM texts: the certificate chain (the client certificate first) and
+    /// its private key (PKCS#8, PKCS#1 or SEC1).
+    ///
+    /// Fails with [`ErrorKind::InvalidConfig`](chat_core::ErrorKind::InvalidConfig) when either
+    /// text holds no certificate or key, or is malformed; the key is checked against the
+    /// certificate when the transport is built.
+    pub fn from_pem(cert_chain: impl AsRef<[u8]>, key: impl AsRef<[u8]>) -> Result<Self, Error> {
+        let chain = Certificate::from_pem_bundle(cert_chain)?
+            .into_iter()
+            .map(|c| c.der)
+            .collect();
+        let key = PrivateKeyDer::from_pem_slice(key.as_ref()).map_err(|e| {
+            Error::invalid_config(format!("no usable private key in the PEM text: {e}"))
+        })?;
+        Ok(Identity {
+            chain,
+            key: Arc::new(key),
+        })
+    }
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("certificates", &self.chain.len())
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
+
 /// Builds the rustls client configuration (without ALPN; hyper-rustls sets it), and says
 /// how many roots it trusts.
 pub(crate) fn client_config(
     built_in_roots: bool,
     extra: &[Certificate],
+    identity: Option<&Identity>,
 ) -> Result<(rustls::ClientConfig, usize), Error> {
     let mut roots = RootCertStore::empty();
     if built_in_roots {
@@ -86,11 +128,16 @@ pub(crate) fn client_config(
     }
     let trusted = roots.len();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::invalid_config(format!("tls setup failed: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+    let config = match identity {
+        None => builder.with_no_client_auth(),
+        Some(id) => builder
+            .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
+            .map_err(|e| Error::invalid_config(format!("unusable client identity: {e}")))?,
+    };
     Ok((config, trusted))
 }
 
@@ -135,7 +182,7 @@ mod tests {
     #[test]
     fn garbage_der_fails_when_building_the_config() {
         let bad = Certificate::from_der(vec![1, 2, 3]);
-        let err = client_config(false, &[bad]).unwrap_err();
+        let err = client_config(false, &[bad], None).unwrap_err();
         assert!(
             err.to_string().contains("invalid root certificate"),
             "{err}"

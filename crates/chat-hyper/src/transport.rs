@@ -15,7 +15,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::body::IncomingStream;
 use crate::connect::{ConnectTimeout, ProxyConnector};
-use crate::tls::{self, Certificate};
+use crate::tls::{self, Certificate, Identity};
 use crate::Proxy;
 
 type Connector = ConnectTimeout<hyper_rustls::HttpsConnector<ProxyConnector>>;
@@ -174,6 +174,7 @@ pub struct HyperTransportBuilder {
     tcp_keepalive: Option<Duration>,
     built_in_roots: bool,
     extra_roots: Vec<Certificate>,
+    identity: Option<Identity>,
     proxy: Proxy,
 }
 
@@ -190,6 +191,7 @@ impl Default for HyperTransportBuilder {
             tcp_keepalive: Some(Duration::from_secs(60)),
             built_in_roots: true,
             extra_roots: Vec::new(),
+            identity: None,
             proxy: Proxy::from_env(),
         }
     }
@@ -277,6 +279,13 @@ impl HyperTransportBuilder {
         self
     }
 
+    /// Presents `identity` (a client certificate and its key) to servers that ask for one:
+    /// mutual TLS, as some private gateways require.
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
     /// Trusts an additional root certificate, such as a private gateway's CA.
     pub fn add_root_certificate(mut self, cert: Certificate) -> Self {
         self.extra_roots.push(cert);
@@ -300,7 +309,11 @@ impl HyperTransportBuilder {
     /// Fails with [`ErrorKind::InvalidConfig`](chat_core::ErrorKind::InvalidConfig) for an
     /// invalid root certificate or proxy URL, or when no system roots can be loaded.
     pub fn build(self) -> Result<HyperTransport, Error> {
-        let (tls, trusted_roots) = tls::client_config(self.built_in_roots, &self.extra_roots)?;
+        let (tls, trusted_roots) = tls::client_config(
+            self.built_in_roots,
+            &self.extra_roots,
+            self.identity.as_ref(),
+        )?;
         let proxies = self.proxy.matcher()?.map(Arc::new);
 
         let mut http = HttpConnector::new();

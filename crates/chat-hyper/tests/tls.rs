@@ -263,3 +263,56 @@ fn pem_bundles_and_der_roots_load() {
         .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::InvalidConfig(_)), "{err}");
 }
+
+#[tokio::test]
+async fn a_client_identity_passes_mutual_tls() {
+    let server_ca = TestCa::new("server ca");
+    let client_ca = TestCa::new("client ca");
+    let server = serve(
+        Some(server_ca.acceptor_requiring_clients(&["127.0.0.1"], &client_ca)),
+        |_req: http::Request<hyper::body::Incoming>| async move {
+            Response::new(TestBody::full("hello, known client"))
+        },
+    )
+    .await;
+    let url = server.url("https", "/v1/chat/completions");
+
+    // With the identity the gateway expects: answered.
+    let (cert, key) = client_ca.leaf_pem(&["my-app"]);
+    let identity = chat_hyper::Identity::from_pem(&cert, &key).unwrap();
+    assert!(!format!("{identity:?}").contains("PRIVATE"), "{identity:?}");
+    let transport = builder()
+        .add_root_certificate(server_ca.root())
+        .identity(identity)
+        .build()
+        .unwrap();
+    let response = guard(transport.send(post(&url, "{}"))).await.unwrap();
+    assert_eq!(
+        text(response.into_body()).await.unwrap(),
+        "hello, known client"
+    );
+
+    // Without one, or with one the gateway does not trust: refused.
+    let stranger = TestCa::new("another ca").leaf_pem(&["my-app"]);
+    for transport in [
+        builder()
+            .add_root_certificate(server_ca.root())
+            .build()
+            .unwrap(),
+        builder()
+            .add_root_certificate(server_ca.root())
+            .identity(chat_hyper::Identity::from_pem(&stranger.0, &stranger.1).unwrap())
+            .build()
+            .unwrap(),
+    ] {
+        let err = guard(transport.send(post(&url, "{}"))).await.unwrap_err();
+        assert!(
+            matches!(err.kind(), TransportErrorKind::Tls | TransportErrorKind::Io),
+            "{err}"
+        );
+    }
+
+    // A key that is not a key is a configuration error, without quoting the text.
+    let e = chat_hyper::Identity::from_pem(&cert, "not a key").unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::InvalidConfig(_)), "{e}");
+}

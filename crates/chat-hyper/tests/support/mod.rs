@@ -18,6 +18,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -86,6 +87,19 @@ impl TestCa {
         (vec![cert.der().clone()], key)
     }
 
+    /// A certificate for `names` signed by this CA and its key, both as PEM text (for a
+    /// client identity).
+    #[allow(dead_code)]
+    pub fn leaf_pem(&self, names: &[&str]) -> (String, String) {
+        let key = KeyPair::generate().unwrap();
+        let params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        let issuer = Issuer::from_params(&self.params, &self.key);
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
     /// A TLS acceptor presenting a certificate for `names`, offering `alpn` protocols.
     pub fn acceptor(&self, names: &[&str], alpn: &[&[u8]]) -> TlsAcceptor {
         let (chain, key) = self.leaf(names);
@@ -97,6 +111,31 @@ impl TestCa {
             .with_single_cert(chain, key)
             .unwrap();
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        TlsAcceptor::from(Arc::new(config))
+    }
+
+    /// Like [`acceptor`](Self::acceptor), requiring a client certificate signed by `clients`.
+    #[allow(dead_code)]
+    pub fn acceptor_requiring_clients(&self, names: &[&str], clients: &TestCa) -> TlsAcceptor {
+        let (chain, key) = self.leaf(names);
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(clients.pem.as_bytes()).unwrap())
+            .unwrap();
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .build()
+        .unwrap();
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(chain, key)
+            .unwrap();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
         TlsAcceptor::from(Arc::new(config))
     }
 }
