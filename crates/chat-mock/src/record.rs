@@ -113,16 +113,18 @@ fn kind_from_name(name: &str) -> TransportErrorKind {
     }
 }
 
-/// The headers as sorted name-value pairs (the order a cassette file keeps), secrets redacted.
-fn headers_to_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+/// The headers as sorted name-value pairs (the order a cassette file keeps), secrets and the
+/// `also_redacted` names (lowercase) redacted.
+fn headers_to_pairs(headers: &HeaderMap, also_redacted: &[String]) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> = headers
         .iter()
         .map(|(n, v)| {
-            let value = if is_secret_header(n.as_str()) {
-                REDACTED.to_owned()
-            } else {
-                String::from_utf8_lossy(v.as_bytes()).into_owned()
-            };
+            let value =
+                if is_secret_header(n.as_str()) || also_redacted.iter().any(|r| r == n.as_str()) {
+                    REDACTED.to_owned()
+                } else {
+                    String::from_utf8_lossy(v.as_bytes()).into_owned()
+                };
             (n.as_str().to_owned(), value)
         })
         .collect();
@@ -452,6 +454,8 @@ impl Cassette {
 pub struct RecordingTransport<T> {
     inner: T,
     log: Arc<Mutex<Vec<Interaction>>>,
+    /// Header names (lowercase) redacted besides the secret ones.
+    also_redacted: Arc<[String]>,
 }
 
 impl<T: Transport> RecordingTransport<T> {
@@ -460,7 +464,19 @@ impl<T: Transport> RecordingTransport<T> {
         RecordingTransport {
             inner,
             log: Arc::new(Mutex::new(Vec::new())),
+            also_redacted: Arc::from([]),
         }
+    }
+
+    /// Also redacts header `name` (in requests and responses) in what is recorded, beside
+    /// the headers whose names mark secrets (`authorization`, `*key*`, `*token*`, ...); for
+    /// headers such as `openai-organization` that should not reach a committed file. Bodies
+    /// are kept as sent: edit [`Cassette::interactions`] before saving to scrub them.
+    pub fn redact_header(mut self, name: &str) -> Self {
+        let mut names = self.also_redacted.to_vec();
+        names.push(name.to_ascii_lowercase());
+        self.also_redacted = names.into();
+        self
     }
 
     /// The wrapped transport.
@@ -494,7 +510,7 @@ impl<T: Transport> Transport for RecordingTransport<T> {
         let mut interaction = Interaction {
             method: request.method().to_string(),
             uri: redact_uri(request.uri()),
-            request_headers: headers_to_pairs(request.headers()),
+            request_headers: headers_to_pairs(request.headers(), &self.also_redacted),
             request_body: request.body().clone(),
             status: None,
             response_headers: Vec::new(),
@@ -524,7 +540,7 @@ impl<T: Transport> Transport for RecordingTransport<T> {
         let (parts, body) = response.into_parts();
         if let Some(slot) = lock(&self.log).get_mut(index) {
             slot.status = Some(parts.status.as_u16());
-            slot.response_headers = headers_to_pairs(&parts.headers);
+            slot.response_headers = headers_to_pairs(&parts.headers, &self.also_redacted);
         }
         let body = if body.is_full() {
             let bytes = body.collect(usize::MAX).await;

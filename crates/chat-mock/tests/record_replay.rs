@@ -164,3 +164,35 @@ fn a_missing_or_broken_cassette_is_an_error_not_a_panic() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn chosen_headers_are_redacted_too() {
+    let upstream = MockTransport::new();
+    upstream.push(MockResponse::text("hi").header("openai-organization", "org-upstream"));
+    let recording = RecordingTransport::new(upstream).redact_header("OpenAI-Organization");
+    let req = http::Request::post("https://api.openai.com/v1/chat/completions")
+        .header("openai-organization", "org-private")
+        .header("x-team", "blue")
+        .body(Bytes::from_static(br#"{"model":"m","messages":[]}"#))
+        .unwrap();
+    see(&recording, req).await;
+    let interaction = &recording.cassette().interactions[0];
+    let header = |pairs: &[(String, String)], name: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        header(&interaction.request_headers, "openai-organization").as_deref(),
+        Some(chat_mock::REDACTED)
+    );
+    assert_eq!(
+        header(&interaction.response_headers, "openai-organization").as_deref(),
+        Some(chat_mock::REDACTED)
+    );
+    assert_eq!(
+        header(&interaction.request_headers, "x-team").as_deref(),
+        Some("blue")
+    );
+}
