@@ -1,6 +1,6 @@
 //! The connector stack: TCP (hyper-util's `HttpConnector`), an optional HTTP proxy (hyper-util's
-//! `Matcher` decides, its `Tunnel` does CONNECT), TLS (hyper-rustls) and one deadline over all
-//! of it.
+//! `Matcher` decides; the CONNECT handshake is done here, so a refusal keeps the proxy's status
+//! line), TLS (hyper-rustls) and one deadline over all of it.
 
 use std::future::Future;
 use std::io;
@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use http::Uri;
 use hyper::rt::{Read, ReadBufCursor, Write};
-use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tower_service::Service;
 
@@ -58,13 +58,18 @@ impl Service<Uri> for ProxyConnector {
         }
         let via = ViaProxy::name(proxy.uri());
         if dst.scheme_str() == Some("https") {
-            let mut tunnel = Tunnel::new(proxy.uri().clone(), http);
-            if let Some(auth) = proxy.basic_auth() {
-                tunnel = tunnel.with_auth(auth.clone());
-            }
+            let proxy_uri = proxy.uri().clone();
+            let auth = proxy.basic_auth().cloned();
             Box::pin(async move {
-                let io = tunnel.call(dst).await.map_err(|e| via.wrap(e.into()))?;
-                Ok(Conn::new(io, false))
+                let tcp = http
+                    .call(proxy_uri)
+                    .await
+                    .map_err(|e| via.wrap(e.into()))?
+                    .into_inner();
+                let io = connect_tunnel(tcp, &dst, auth.as_ref())
+                    .await
+                    .map_err(|e| via.wrap(e.into()))?;
+                Ok(Conn::new(TokioIo::new(io), false))
             })
         } else {
             let proxy_uri = proxy.uri().clone();
@@ -73,6 +78,76 @@ impl Service<Uri> for ProxyConnector {
                 Ok(Conn::new(io, true))
             })
         }
+    }
+}
+
+/// The most of a proxy's answer to CONNECT that is read.
+const MAX_CONNECT_HEAD: usize = 8 * 1024;
+
+/// Asks the proxy on `tcp` for a tunnel to `dst` (`CONNECT host:port`), with `auth` as
+/// `Proxy-Authorization`; fails with the proxy's status line when it refuses.
+async fn connect_tunnel(
+    mut tcp: TcpStream,
+    dst: &Uri,
+    auth: Option<&http::HeaderValue>,
+) -> io::Result<TcpStream> {
+    let host = dst
+        .host()
+        .ok_or_else(|| io::Error::other("the destination URL has no host"))?;
+    let authority = format!("{host}:{}", dst.port_u16().unwrap_or(443));
+    let mut head = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
+    if let Some(auth) = auth.and_then(|a| a.to_str().ok()) {
+        head.push_str("Proxy-Authorization: ");
+        head.push_str(auth);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    tcp.write_all(head.as_bytes()).await?;
+
+    // The answer's head; nothing follows it until the TLS handshake starts.
+    let mut answer = Vec::with_capacity(256);
+    let mut buf = [0u8; 512];
+    let end = loop {
+        let n = tcp.read(&mut buf).await?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the proxy closed the connection before answering CONNECT",
+            ));
+        }
+        answer.extend_from_slice(&buf[..n]);
+        if let Some(i) = answer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        if answer.len() > MAX_CONNECT_HEAD {
+            return Err(io::Error::other(
+                "the proxy's answer to CONNECT is too long",
+            ));
+        }
+    };
+    if end + 4 != answer.len() {
+        return Err(io::Error::other(
+            "the proxy sent data after its answer to CONNECT",
+        ));
+    }
+    let status_line = String::from_utf8_lossy(&answer[..end]);
+    let status_line = status_line.lines().next().unwrap_or_default().trim();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok());
+    match status {
+        Some(200..=299) => Ok(tcp),
+        Some(407) => Err(io::Error::other(format!(
+            "proxy authorization required ({status_line})"
+        ))),
+        Some(_) => Err(io::Error::other(format!(
+            "the proxy refused the tunnel ({status_line})"
+        ))),
+        None => Err(io::Error::other(format!(
+            "the proxy's answer to CONNECT is not HTTP: {:?}",
+            status_line.chars().take(80).collect::<String>()
+        ))),
     }
 }
 
@@ -97,10 +172,10 @@ impl ViaProxy {
         }
     }
 
-    fn wrap(self, source: BoxError) -> BoxError {
+    fn wrap(&self, source: BoxError) -> BoxError {
         Box::new(ViaProxy {
+            proxy: self.proxy.clone(),
             source: Some(source),
-            ..self
         })
     }
 }

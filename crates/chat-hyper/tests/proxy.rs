@@ -139,6 +139,34 @@ async fn refused_tunnel_is_a_connect_error() {
         "{err}"
     );
     assert_eq!(log.connects(), 1);
+
+    // Other refusals keep the proxy's status line.
+    for (answer, shown) in [
+        (
+            "HTTP/1.1 403 Forbidden\r\n\r\n",
+            "the proxy refused the tunnel (HTTP/1.1 403 Forbidden)",
+        ),
+        (
+            "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n",
+            "(HTTP/1.1 502 Bad Gateway)",
+        ),
+    ] {
+        let (proxy, _) = connect_proxy(Some(answer)).await;
+        let transport = builder()
+            .proxy(Proxy::all(format!("http://{proxy}")))
+            .build()
+            .unwrap();
+        let err = guard(transport.send(post("https://api.example.test/v1/chat/completions", "{}")))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), TransportErrorKind::Connect, "{err}");
+        assert!(err.message().contains(shown), "{err}");
+        assert!(
+            err.message()
+                .contains(&format!("through the proxy {proxy}")),
+            "{err}"
+        );
+    }
 }
 
 #[tokio::test]
