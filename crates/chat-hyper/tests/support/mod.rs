@@ -75,14 +75,19 @@ impl TestCa {
         Certificate::from_pem(&self.pem).unwrap()
     }
 
-    /// A server certificate for `names` (DNS names or IP addresses) signed by this CA.
-    pub fn leaf(&self, names: &[&str]) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+    /// A certificate for `names` (DNS names or IP addresses) signed by this CA, with its key.
+    fn signed(&self, names: &[&str]) -> (rcgen::Certificate, KeyPair) {
         let key = KeyPair::generate().unwrap();
         let params =
             CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
                 .unwrap();
         let issuer = Issuer::from_params(&self.params, &self.key);
-        let cert = params.signed_by(&key, &issuer).unwrap();
+        (params.signed_by(&key, &issuer).unwrap(), key)
+    }
+
+    /// A server certificate for `names` (DNS names or IP addresses) signed by this CA.
+    pub fn leaf(&self, names: &[&str]) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+        let (cert, key) = self.signed(names);
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
         (vec![cert.der().clone()], key)
     }
@@ -91,12 +96,7 @@ impl TestCa {
     /// client identity).
     #[allow(dead_code)]
     pub fn leaf_pem(&self, names: &[&str]) -> (String, String) {
-        let key = KeyPair::generate().unwrap();
-        let params =
-            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-                .unwrap();
-        let issuer = Issuer::from_params(&self.params, &self.key);
-        let cert = params.signed_by(&key, &issuer).unwrap();
+        let (cert, key) = self.signed(names);
         (cert.pem(), key.serialize_pem())
     }
 
