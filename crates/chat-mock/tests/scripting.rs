@@ -369,14 +369,7 @@ async fn tool_loops_are_scripted_without_json_pointers() {
         "model": "m", "tools": tools,
         "messages": [{"role": "user", "content": "where is A1?"}]
     }));
-    let body = mock
-        .send(turn1)
-        .await
-        .unwrap()
-        .into_body()
-        .collect(1 << 20)
-        .await
-        .unwrap();
+    let body = send_full(&mock, turn1).await.1.unwrap();
     let answer: CreateChatCompletionResponse = serde_json::from_slice(&body).unwrap();
     assert_eq!(answer.tool_calls()[0].id(), Some("call_7"));
 
@@ -389,14 +382,7 @@ async fn tool_loops_are_scripted_without_json_pointers() {
             {"role": "tool", "tool_call_id": "call_7", "content": "shipped"}
         ]
     }));
-    let body = mock
-        .send(turn2)
-        .await
-        .unwrap()
-        .into_body()
-        .collect(1 << 20)
-        .await
-        .unwrap();
+    let body = send_full(&mock, turn2).await.1.unwrap();
     assert!(String::from_utf8_lossy(&body).contains("Your order shipped."));
 
     let second = &mock.requests()[1];
