@@ -350,24 +350,22 @@ impl ChoiceState {
             }
             merge_fields(&mut call.extra, piece.extra);
         }
+        // `remove` on an empty map costs nothing, and the merges return early for one.
         let mut message_extra = delta.extra;
-        // Unknown delta fields are rare: skip the lookups when there are none.
-        if !message_extra.is_empty() {
-            if let Some(audio) = message_extra.remove("audio") {
-                self.push_audio(audio, &mut message_extra);
-            }
-            if let Some(annotations) = message_extra.remove("annotations") {
-                match serde_json::from_value::<Vec<ChatCompletionResponseMessageAnnotation>>(
-                    annotations.clone(),
-                ) {
-                    Ok(list) => self.annotations.get_or_insert_with(Vec::new).extend(list),
-                    Err(_) => {
-                        message_extra.insert("annotations".to_owned(), annotations);
-                    }
+        if let Some(audio) = message_extra.remove("audio") {
+            self.push_audio(audio, &mut message_extra);
+        }
+        if let Some(annotations) = message_extra.remove("annotations") {
+            match serde_json::from_value::<Vec<ChatCompletionResponseMessageAnnotation>>(
+                annotations.clone(),
+            ) {
+                Ok(list) => self.annotations.get_or_insert_with(Vec::new).extend(list),
+                Err(_) => {
+                    message_extra.insert("annotations".to_owned(), annotations);
                 }
             }
-            merge_delta_fields(&mut self.message_extra, message_extra);
         }
+        merge_delta_fields(&mut self.message_extra, message_extra);
         if let Some(lp) = logprobs {
             let acc = self.logprobs.get_or_insert_with(Default::default);
             if let Some(content) = lp.content {
@@ -390,11 +388,9 @@ impl ChoiceState {
             }
         }
         // `message` is a typed field of the response choice; never shadow it.
-        if !extra.is_empty() {
-            let mut extra = extra;
-            extra.remove("message");
-            merge_fields(&mut self.choice_extra, extra);
-        }
+        let mut extra = extra;
+        extra.remove("message");
+        merge_fields(&mut self.choice_extra, extra);
     }
 
     pub(crate) fn is_finished(&self) -> bool {
@@ -453,12 +449,7 @@ impl ChoiceState {
             }
             merge_fields(&mut call.function_extra, function.extra);
         }
-        let custom = if extra.is_empty() {
-            None
-        } else {
-            extra.remove("custom")
-        };
-        if let Some(Value::Object(mut custom)) = custom {
+        if let Some(Value::Object(mut custom)) = extra.remove("custom") {
             call.custom = true;
             if let Some(Value::String(name)) = custom.remove("name") {
                 if call.name.is_empty() {

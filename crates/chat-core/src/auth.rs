@@ -162,12 +162,22 @@ impl fmt::Debug for Credential {
 pub trait CredentialProvider: Send + Sync + fmt::Debug {
     /// The credential for the next attempt.
     async fn credential(&self) -> Result<Credential, Error>;
+
+    /// The credential, when it never changes: the client then builds its header once
+    /// instead of asking for it on every attempt. `None` (the default) asks every time.
+    fn fixed(&self) -> Option<&Credential> {
+        None
+    }
 }
 
 #[async_trait]
 impl CredentialProvider for Credential {
     async fn credential(&self) -> Result<Credential, Error> {
         Ok(self.clone())
+    }
+
+    fn fixed(&self) -> Option<&Credential> {
+        Some(self)
     }
 }
 

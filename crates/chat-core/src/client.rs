@@ -96,11 +96,8 @@ impl Prepared {
         }
         // A fixed credential's header is built (and checked) once; `Config::credential`
         // already recorded an invalid one as the configuration error returned above.
-        let fixed = config
-            .fixed_credential
-            .as_ref()
-            .zip(config.credential.as_ref());
-        if let Some((credential, _)) = fixed {
+        let fixed = config.credential.as_ref().and_then(|p| p.fixed());
+        if let Some(credential) = fixed {
             headers.insert(credential.header_name().clone(), credential.header_value()?);
         }
         let mut completions = String::with_capacity(config.base_url.len() + COMPLETIONS.len());
@@ -432,11 +429,14 @@ impl Client {
                     // A credential provider or middleware failed: returned as is, never retried.
                     Ok(Err(e)) => return Err(e.with_attempts(attempt)),
                     Ok(Ok(result)) => result,
-                    // The time ran out (maybe while reading the body of a response): retried
-                    // like any failed attempt.
-                    Err(timeout) => Err(Error::from(timeout)
-                        .with_request_id(head_request_id.as_ref().and_then(|v| v.to_str().ok()))),
+                    // The time ran out: retried like any failed attempt.
+                    Err(timeout) => Err(timeout.into()),
                 };
+                // An error after the response head (a body that broke off or stalled) names
+                // that response; errors that carry their own id keep it.
+                let result = result.map_err(|e| {
+                    e.with_request_id(head_request_id.as_ref().and_then(|v| v.to_str().ok()))
+                });
                 let err = match result {
                     Ok((head, body)) => {
                         span.record_response(
@@ -509,7 +509,8 @@ impl Client {
         let response = self.inner.transport.send(request).await?;
         let (head, body) = response.into_parts();
         let request_id = head.headers.get(crate::meta::REQUEST_ID_HEADER);
-        // Kept for a timeout that cuts the body short (cloning shares the bytes).
+        // For an error that cuts the body short, even a timeout that drops this future
+        // (cloning shares the bytes).
         *head_request_id = request_id.cloned();
         span.record_status(
             head.status.as_u16(),
@@ -524,22 +525,13 @@ impl Client {
             let bytes = read_prefix(body, MAX_ERROR_BODY, until).await;
             return Err(ApiError::from_response(head.status, head.headers, &bytes).into());
         }
-        // A body that breaks off still names its response.
-        let cut_short = |e: Error| {
-            let id = head.headers.get(crate::meta::REQUEST_ID_HEADER);
-            e.with_request_id(id.and_then(|v| v.to_str().ok()))
-        };
         match call.read {
             Read::Full => {
-                let bytes = read_body(body, config.max_response_bytes, &head)
-                    .await
-                    .map_err(cut_short)?;
+                let bytes = read_body(body, config.max_response_bytes, &head).await?;
                 Ok((head, ReplyBody::Full(bytes)))
             }
             Read::EventStream if is_json(&head.headers) => {
-                let bytes = read_body(body, config.max_response_bytes, &head)
-                    .await
-                    .map_err(cut_short)?;
+                let bytes = read_body(body, config.max_response_bytes, &head).await?;
                 Err(not_an_event_stream(&head, &bytes))
             }
             // A web page (a captive portal, a proxy's login form) is no event stream: say so
@@ -563,7 +555,7 @@ impl Client {
             }
             Read::EventStream => {
                 let mut body = body;
-                let first = first_chunk(&mut body).await.map_err(cut_short)?;
+                let first = first_chunk(&mut body).await?;
                 Ok((head, ReplyBody::EventStream(first, body)))
             }
             Read::Head => Ok((head, ReplyBody::Head(body))),

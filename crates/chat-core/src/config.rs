@@ -53,9 +53,6 @@ pub struct Config {
     pub(crate) resource_url: Option<String>,
     pub(crate) default_query: Vec<(String, String)>,
     pub(crate) credential: Option<Arc<dyn CredentialProvider>>,
-    /// The credential when it is fixed (set with [`Config::credential`]): its header is then
-    /// built once per client instead of once per attempt.
-    pub(crate) fixed_credential: Option<Credential>,
     pub(crate) azure: bool,
     pub(crate) organization: Option<String>,
     pub(crate) project: Option<String>,
@@ -86,7 +83,6 @@ impl Config {
             resource_url: None,
             default_query: Vec::new(),
             credential: None,
-            fixed_credential: None,
             azure: false,
             organization: None,
             project: None,
@@ -195,30 +191,24 @@ impl Config {
                 self.error.get_or_insert(m);
             }
         }
-        let fixed = credential.clone();
-        let mut config = self.credential_provider(credential);
-        config.fixed_credential = Some(fixed);
-        config
+        self.credential_provider(credential)
     }
 
     /// A provider asked for the credential of every attempt, for rotating keys and tokens.
     pub fn credential_provider(mut self, provider: impl CredentialProvider + 'static) -> Self {
         self.credential = Some(Arc::new(provider));
-        self.fixed_credential = None;
         self
     }
 
     /// Like [`credential_provider`](Config::credential_provider), with a shared provider.
     pub fn credential_provider_arc(mut self, provider: Arc<dyn CredentialProvider>) -> Self {
         self.credential = Some(provider);
-        self.fixed_credential = None;
         self
     }
 
     /// Sends no credential (for local servers that need none).
     pub fn no_credential(mut self) -> Self {
         self.credential = None;
-        self.fixed_credential = None;
         self
     }
 

@@ -686,9 +686,11 @@ impl SseStream {
         self.decoder.finish();
     }
 
-    /// An error of this stream, with the attempts of the response.
+    /// An error of this stream, with the attempts and request id of the response.
     fn error(&self, e: impl Into<Error>) -> Error {
-        e.into().with_attempts(self.meta.attempts)
+        e.into()
+            .with_attempts(self.meta.attempts)
+            .with_request_id(self.meta.request_id.as_deref())
     }
 
     /// A decoder error with the request id and attempts of the response.

@@ -135,8 +135,6 @@ pub struct ChatCompletionStream {
     id_recorded: bool,
     /// Whether a chunk has been handed out (then the whole response can no longer be built).
     yielded: bool,
-    /// `[DONE]` arrived and the rest of the body is being read before the end is reported.
-    draining: bool,
 }
 
 /// What one event means for the chunk stream.
@@ -160,7 +158,6 @@ impl ChatCompletionStream {
             span: OpSpan::none(),
             id_recorded: false,
             yielded: false,
-            draining: false,
         }
     }
 
@@ -237,18 +234,14 @@ impl ChatCompletionStream {
     ) -> Poll<Option<Result<CreateChatCompletionStreamResponse, Error>>> {
         loop {
             if self.done {
-                if self.draining {
-                    ready!(self.sse.poll_drain(cx));
-                    self.draining = false;
-                }
+                // After `[DONE]` the rest of the body is still open: read it to its end (an
+                // HTTP/1.1 connection is reused only then). Otherwise it is closed already.
+                ready!(self.sse.poll_drain(cx));
                 return Poll::Ready(None);
             }
             let step = match ready!(self.sse.poll_event(cx)) {
                 Some(Ok(event)) => self.read_event(event),
-                // A transport error or idle timeout: say which response it cut short.
-                Some(Err(e)) => {
-                    Step::Fail(e.with_request_id(self.sse.meta().request_id.as_deref()))
-                }
+                Some(Err(e)) => Step::Fail(e),
                 None => match self.sse.take_cut() {
                     Cut::Nothing => {
                         self.done = true;
@@ -270,12 +263,8 @@ impl ChatCompletionStream {
             match step {
                 Step::Chunk(chunk) => return Poll::Ready(Some(Ok(chunk))),
                 Step::Skip => {}
-                // Read the few bytes that end the body (an HTTP/1.1 connection is reused only
-                // when its body was read to the end), then report the end.
-                Step::Done => {
-                    self.done = true;
-                    self.draining = true;
-                }
+                // The end is reported once the rest of the body is read (above).
+                Step::Done => self.done = true,
                 Step::Fail(e) => {
                     self.done = true;
                     self.sse.close();

@@ -220,6 +220,38 @@ async fn the_last_credential_setting_wins() {
     assert_eq!(t.request(3).header("authorization"), None);
 }
 
+/// A provider that says its credential never changes.
+#[derive(Debug)]
+struct Pinned(Credential, AtomicU32);
+
+#[async_trait]
+impl CredentialProvider for Pinned {
+    async fn credential(&self) -> Result<Credential, Error> {
+        self.1.fetch_add(1, Ordering::SeqCst);
+        Ok(self.0.clone())
+    }
+
+    fn fixed(&self) -> Option<&Credential> {
+        Some(&self.0)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fixed_credential_is_not_asked_for_per_attempt() {
+    let t = Scripted::new([Reply::json(500, "{}"), Reply::json(200, &completion("c1"))]);
+    let pinned = Arc::new(Pinned(Credential::bearer("sk-pinned"), AtomicU32::new(0)));
+    let client = Client::new(config().credential_provider_arc(pinned.clone()), t.clone());
+    client.create_chat_completion(&request()).await.unwrap();
+    for i in 0..2 {
+        assert_eq!(
+            t.request(i).header("authorization"),
+            Some("Bearer sk-pinned")
+        );
+    }
+    // Its header was built once with the client; the provider was never asked.
+    assert_eq!(pinned.1.load(Ordering::SeqCst), 0);
+}
+
 #[derive(Debug)]
 struct BrokenVault;
 

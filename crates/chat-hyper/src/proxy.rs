@@ -96,12 +96,7 @@ impl Proxy {
                 // (`ALL_PROXY=socks5://...`) would otherwise fail every request, retried.
                 let matcher = Matcher::from_env();
                 for probe in ["http://example.com/", "https://example.com/"] {
-                    let intercept = matcher.intercept(&http::Uri::from_static(probe));
-                    if let Some(scheme) = intercept
-                        .as_ref()
-                        .and_then(|i| i.uri().scheme_str())
-                        .filter(|s| *s != "http")
-                    {
+                    if let Some(scheme) = unsupported_scheme(&matcher, probe) {
                         return Err(Error::invalid_config(format!(
                             "the proxy set in the environment (HTTPS_PROXY, HTTP_PROXY or \
                              ALL_PROXY) uses the unsupported scheme `{scheme}`: only http:// \
@@ -135,16 +130,25 @@ impl Proxy {
 /// Checks that `url` parses as an `http://` proxy, the way the matcher will read it.
 fn check_url(url: &str, probe: &'static str) -> Result<(), Error> {
     let matcher = Matcher::builder().all(url).build();
-    match matcher.intercept(&http::Uri::from_static(probe)) {
-        Some(i) if i.uri().scheme_str() == Some("http") => Ok(()),
-        Some(i) => Err(Error::invalid_config(format!(
-            "unsupported proxy scheme `{}`: only http:// proxies are supported",
-            i.uri().scheme_str().unwrap_or_default()
-        ))),
-        None => Err(Error::invalid_config(
+    if matcher.intercept(&http::Uri::from_static(probe)).is_none() {
+        return Err(Error::invalid_config(
             "invalid proxy URL (expected http://[user:password@]host:port)",
-        )),
+        ));
     }
+    match unsupported_scheme(&matcher, probe) {
+        Some(scheme) => Err(Error::invalid_config(format!(
+            "unsupported proxy scheme `{scheme}`: only http:// proxies are supported"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The scheme of the proxy `matcher` picks for `probe`, when it is not `http` (the only one
+/// the connector speaks).
+fn unsupported_scheme(matcher: &Matcher, probe: &'static str) -> Option<String> {
+    let intercept = matcher.intercept(&http::Uri::from_static(probe))?;
+    let scheme = intercept.uri().scheme_str().unwrap_or_default();
+    (scheme != "http").then(|| scheme.to_owned())
 }
 
 impl Default for Proxy {
