@@ -8,6 +8,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::auth::{Credential, CredentialProvider, SecretString};
 use crate::middleware::Middleware;
+use crate::url::{redact_url, RedactedQuery};
 use crate::Error;
 
 /// The base URL of the OpenAI API.
@@ -401,9 +402,12 @@ impl Config {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("base_url", &self.base_url)
-            .field("resource_url", &self.resource_url)
-            .field("default_query", &self.default_query)
+            .field("base_url", &redact_url(&self.base_url))
+            .field(
+                "resource_url",
+                &self.resource_url.as_deref().map(redact_url),
+            )
+            .field("default_query", &RedactedQuery(&self.default_query))
             .field("credential", &self.credential)
             .field("azure", &self.azure)
             .field("organization", &self.organization)
@@ -534,7 +538,7 @@ impl fmt::Debug for RequestOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestOptions")
             .field("headers", &self.headers)
-            .field("query", &self.query)
+            .field("query", &RedactedQuery(&self.query))
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
             .field("deadline", &self.deadline)
@@ -547,21 +551,11 @@ impl fmt::Debug for RequestOptions {
 /// Header names whose values may be secrets: they are marked sensitive so `Debug` hides them.
 ///
 /// Besides the usual names this matches any name with `auth`, `key`, `token`, `secret`,
-/// `cookie`, `password` or `signature` in it (gateways invent their own, such as
-/// `x-portkey-api-key`); hiding a value that was not secret costs nothing.
+/// `cookie`, `password`, `credential` or `signature` in it (gateways invent their own, such as
+/// `x-portkey-api-key`); hiding a value that was not secret costs nothing. Query parameters
+/// follow the same rule (see [`redact_url`](crate::redact_url)).
 fn is_secret_header(name: &HeaderName) -> bool {
-    const PARTS: [&str; 7] = [
-        "auth",
-        "key",
-        "token",
-        "secret",
-        "cookie",
-        "password",
-        "signature",
-    ];
-    // Header names are lowercase.
-    let name = name.as_str();
-    PARTS.iter().any(|part| name.contains(part))
+    crate::url::is_secret_name(name.as_str())
 }
 
 /// Adds `from` to `to`, replacing headers of the same names and keeping repeated values.
