@@ -64,6 +64,7 @@ pub struct Config {
     pub(crate) retry_jitter: bool,
     pub(crate) deadline: Option<Duration>,
     pub(crate) stream_idle_timeout: Option<Duration>,
+    pub(crate) stream_deadline: Option<Duration>,
     pub(crate) max_response_bytes: usize,
     pub(crate) max_event_bytes: usize,
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,
@@ -94,6 +95,7 @@ impl Config {
             retry_jitter: true,
             deadline: None,
             stream_idle_timeout: Some(DEFAULT_TIMEOUT),
+            stream_deadline: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_event_bytes: crate::StreamConfig::DEFAULT_MAX_EVENT_SIZE,
             middleware: Vec::new(),
@@ -302,6 +304,17 @@ impl Config {
         self
     }
 
+    /// The longest a stream may take as a whole, counted from the call (the wait for its
+    /// first bytes included) to its end (default: none). Unlike the idle timeout it is not
+    /// reset by chunks or by `: ping` comments, so a server that keeps a stream busy without
+    /// ending it cannot hold it open forever. Past it the stream (or the call, if the stream
+    /// was not handed out yet) fails with a
+    /// [`TimeoutKind::StreamDeadline`](crate::TimeoutKind) error, which is not retried.
+    pub fn stream_deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.stream_deadline = deadline.into();
+        self
+    }
+
     /// The size limit of a non-streaming response body.
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = limit;
@@ -373,6 +386,11 @@ impl Config {
         self.stream_idle_timeout
     }
 
+    /// The whole-stream deadline.
+    pub fn get_stream_deadline(&self) -> Option<Duration> {
+        self.stream_deadline
+    }
+
     /// The size limit of a non-streaming response body.
     pub fn get_max_response_bytes(&self) -> usize {
         self.max_response_bytes
@@ -419,6 +437,7 @@ impl fmt::Debug for Config {
             .field("retry_jitter", &self.retry_jitter)
             .field("deadline", &self.deadline)
             .field("stream_idle_timeout", &self.stream_idle_timeout)
+            .field("stream_deadline", &self.stream_deadline)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("max_event_bytes", &self.max_event_bytes)
             .field("middleware", &self.middleware)
@@ -450,6 +469,7 @@ pub struct RequestOptions {
     pub(crate) max_retries: Option<u32>,
     pub(crate) deadline: Option<Option<Duration>>,
     pub(crate) stream_idle_timeout: Option<Option<Duration>>,
+    pub(crate) stream_deadline: Option<Option<Duration>>,
     pub(crate) error: Option<String>,
 }
 
@@ -513,6 +533,13 @@ impl RequestOptions {
         self
     }
 
+    /// The whole-stream deadline (`None`: none); see
+    /// [`Config::stream_deadline`].
+    pub fn stream_deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.stream_deadline = Some(deadline.into());
+        self
+    }
+
     /// These options with `over` applied on top (its headers, query and set values win).
     pub fn merged(&self, over: &RequestOptions) -> RequestOptions {
         let mut out = self.clone();
@@ -527,6 +554,7 @@ impl RequestOptions {
         out.max_retries = over.max_retries.or(self.max_retries);
         out.deadline = over.deadline.or(self.deadline);
         out.stream_idle_timeout = over.stream_idle_timeout.or(self.stream_idle_timeout);
+        out.stream_deadline = over.stream_deadline.or(self.stream_deadline);
         if out.error.is_none() {
             out.error.clone_from(&over.error);
         }
@@ -543,6 +571,7 @@ impl fmt::Debug for RequestOptions {
             .field("max_retries", &self.max_retries)
             .field("deadline", &self.deadline)
             .field("stream_idle_timeout", &self.stream_idle_timeout)
+            .field("stream_deadline", &self.stream_deadline)
             .field("error", &self.error)
             .finish()
     }

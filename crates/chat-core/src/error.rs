@@ -81,6 +81,9 @@ pub enum TimeoutKind {
     Idle,
     /// The overall deadline across all attempts.
     Deadline,
+    /// The whole-stream deadline ([`Config::stream_deadline`](crate::Config::stream_deadline)):
+    /// the stream was still open (even if busy with chunks or keep-alive comments).
+    StreamDeadline,
 }
 
 /// A timeout.
@@ -464,6 +467,7 @@ impl fmt::Display for Timeout {
             TimeoutKind::Request => "request timed out",
             TimeoutKind::Idle => "stream idle timeout",
             TimeoutKind::Deadline => "overall deadline passed",
+            TimeoutKind::StreamDeadline => "stream deadline passed",
         };
         write!(f, "{what} after {:?}", self.after)
     }

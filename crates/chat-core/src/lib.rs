@@ -57,7 +57,8 @@
 //! once the first bytes of the event stream arrived (failures before that are retried);
 //! [`ChatCompletionStream::final_response`] accumulates them into a whole completion and
 //! [`ChatCompletionStream::events`] turns them into content deltas and finished tool calls.
-//! A stream that stalls fails after [`Config::stream_idle_timeout`]; one that ends early
+//! A stream that stalls fails after [`Config::stream_idle_timeout`], one kept open without
+//! end (by keep-alive comments, say) after [`Config::stream_deadline`] if set; one that ends early
 //! fails with [`StreamError::Truncated`] rather than looking complete.
 //!
 //! # Errors and retries
