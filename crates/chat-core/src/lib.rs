@@ -78,8 +78,9 @@
 //! - not retry, follow redirects or apply request timeouts: the client does that, and drops
 //!   the future of [`Transport::send`] when a deadline passes;
 //! - own connections, TLS and the connect timeout;
-//! - report failures with the right [`TransportErrorKind`]: every kind but `Tls` is retried
-//!   (`Connect` for DNS, refused or connect timeout, `Io` for a reset, `Timeout`, `Other`),
+//! - report failures with the right [`TransportErrorKind`]: every kind but `Tls` and
+//!   `Protocol` (an answer that breaks HTTP) is retried (`Connect` for DNS, refused or
+//!   connect timeout, `Io` for a reset, `Timeout`, `Other`),
 //!   and put the root cause in the message, which `Display` shows (the cause chain is only
 //!   reachable through `source()`);
 //! - return every status as a response; the client turns non-2xx answers into errors.
