@@ -60,6 +60,12 @@ fn responses(c: &mut Criterion) {
         "64 KiB with logprobs",
         &payload::logprobs_response(64 * 1024),
     );
+    // Ours keeps the unknown field's numbers exactly; async-openai skips the field.
+    deserialize_response(
+        c,
+        "16 KiB of floats in an unknown field",
+        &payload::unknown_numbers_response(16 * 1024),
+    );
 }
 
 fn chunks(c: &mut Criterion) {

@@ -304,6 +304,35 @@ pub fn logprobs_response(size: usize) -> String {
     }
 }
 
+/// A typical response whose message also carries a field the types do not model, a vendor's
+/// list of about `size` bytes of scores (full-precision floats, as `f64` prints them): the
+/// cost of keeping unknown numbers exactly (`serde_json`'s `float_roundtrip`). async-openai
+/// skips the unknown field; ours keeps it in `extra`.
+pub fn unknown_numbers_response(size: usize) -> String {
+    let mut rng = Rng::new(19);
+    let mut scores = Vec::new();
+    let mut len = 0;
+    while len < size {
+        // 53 random bits: every digit of the shortest representation counts.
+        let x = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 20.0 - 10.0;
+        len += 2 + serde_json::to_string(&x).map_or(0, |s| s.len());
+        scores.push(J::Float(x));
+    }
+    let content = text(&mut Rng::new(7), 600);
+    let mut body = response(content, J::Null, 150);
+    if let J::Obj(fields) = &mut body {
+        if let Some((_, J::Arr(choices))) = fields.iter_mut().find(|(k, _)| *k == "choices") {
+            if let Some(J::Obj(choice)) = choices.first_mut() {
+                if let Some((_, J::Obj(message))) = choice.iter_mut().find(|(k, _)| *k == "message")
+                {
+                    message.push(("x_token_scores", J::Arr(scores)));
+                }
+            }
+        }
+    }
+    pretty(&body)
+}
+
 /// What the chunks of a generated stream carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamKind {

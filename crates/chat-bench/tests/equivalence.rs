@@ -23,6 +23,7 @@ fn responses_parse_to_the_same_content() {
         payload::typical_response(),
         payload::long_text_response(65536),
         payload::logprobs_response(65536),
+        payload::unknown_numbers_response(16384),
     ] {
         let value: Value = serde_json::from_str(&body).unwrap();
         let ours: OurResponse = serde_json::from_str(&body).unwrap();
@@ -176,5 +177,27 @@ async fn every_client_completes_every_scenario_on_loopback() {
     for implementation in Implementation::ALL {
         let client = LoadClient::new(implementation, &base).unwrap();
         assert!(client.complete().await.is_err(), "{implementation:?}");
+    }
+}
+
+#[test]
+fn unknown_numbers_are_kept_exactly() {
+    let body = payload::unknown_numbers_response(16384);
+    let value: Value = serde_json::from_str(&body).unwrap();
+    let ours: OurResponse = serde_json::from_str(&body).unwrap();
+    let kept = &ours.choices[0].message.extra["x_token_scores"];
+    let want = &value["choices"][0]["message"]["x_token_scores"];
+    assert!(want.as_array().is_some_and(|a| a.len() > 500));
+    assert_eq!(kept, want);
+    // Each number is the one Rust's own (correctly rounding) parser reads from the text.
+    let text = body.split("\"x_token_scores\": [").nth(1).unwrap();
+    let text = &text[..text.find(']').unwrap()];
+    for (n, v) in text.split(',').zip(kept.as_array().unwrap()) {
+        let expected: f64 = n.trim().parse().unwrap();
+        assert_eq!(
+            v.as_f64().map(f64::to_bits),
+            Some(expected.to_bits()),
+            "{n}"
+        );
     }
 }
