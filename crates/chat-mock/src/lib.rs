@@ -70,11 +70,13 @@
 mod response;
 
 mod body;
+mod demo;
 mod json;
 mod matcher;
 mod mock;
 mod record;
 mod request;
+mod schema;
 #[cfg(feature = "server")]
 mod server;
 mod stream;

@@ -269,6 +269,21 @@ impl MockTransport {
         }
     }
 
+    /// A mock that answers every chat completion with [`MockResponse::demo`]: a valid
+    /// answer computed from the request (schema-valid JSON for `json_schema`, tool calls with
+    /// valid arguments when tools are offered, `n` choices, logprobs, token limits, ...). The
+    /// rule need not be used; more rules can be added, and scripted ones take precedence when
+    /// given a higher [`priority`](Rule::priority).
+    pub fn demo() -> Self {
+        let mock = Self::new();
+        mock.on(Match::chat())
+            .respond(MockResponse::demo())
+            .always()
+            .optional()
+            .named("demo");
+        mock
+    }
+
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.handle.shared
     }

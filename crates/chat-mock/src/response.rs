@@ -135,6 +135,7 @@ enum Kind {
         delay: Option<Duration>,
     },
     Hang,
+    Demo(Head),
 }
 
 /// What rendering a [`MockResponse`] for a request gives.
@@ -259,6 +260,35 @@ impl MockResponse {
         MockResponse { kind: Kind::Hang }
     }
 
+    /// A demo answer computed from each request, so any app gets a plausible, valid answer
+    /// without a script.
+    ///
+    /// It honours what the request asks for: `n` choices; `logprobs` and `top_logprobs`
+    /// (one entry per token, the token itself the most likely, `bytes` its UTF-8);
+    /// `max_completion_tokens` (or the older `max_tokens`), which cuts the text and finishes
+    /// with `length`; `stop` sequences; `response_format` `json_object` (a JSON object) and
+    /// `json_schema` (JSON that validates against the schema, generated deterministically
+    /// from the request); function `tools` with `tool_choice` `auto` / `required` (every
+    /// tool called in parallel, or the first one when `parallel_tool_calls` is false), a
+    /// named function, or `none`, with arguments that validate against each tool's
+    /// parameters; and streaming (text one word per chunk, usage when
+    /// `stream_options.include_usage` is set). When the last message is a tool result it
+    /// answers with text, so tool loops end. A text answer reads `chat-mock demo answer to:
+    /// <last user message>`. Usage counts whitespace-separated words as tokens.
+    ///
+    /// ```
+    /// use chat_mock::{Match, MockResponse, MockTransport};
+    ///
+    /// let mock = MockTransport::new();
+    /// mock.on(Match::chat()).respond(MockResponse::demo()).always();
+    /// # mock.check_on_drop(false);
+    /// ```
+    pub fn demo() -> MockResponse {
+        MockResponse {
+            kind: Kind::Demo(Head::default()),
+        }
+    }
+
     /// Waits this long before answering, on the tokio clock.
     pub fn delay(mut self, delay: Duration) -> MockResponse {
         match &mut self.kind {
@@ -267,6 +297,7 @@ impl MockResponse {
             Kind::Error(e) => e.head.delay = Some(delay),
             Kind::Raw(r) => r.head.delay = Some(delay),
             Kind::Fail { delay: d, .. } => *d = Some(delay),
+            Kind::Demo(h) => h.delay = Some(delay),
             Kind::Hang => {}
         }
         self
@@ -281,6 +312,7 @@ impl MockResponse {
             Kind::Raw(r) => format!("raw {}", r.status.as_u16()),
             Kind::Fail { kind, .. } => format!("transport error ({kind:?})"),
             Kind::Hang => "no answer".into(),
+            Kind::Demo(_) => "demo answer".into(),
         }
     }
 
@@ -296,6 +328,14 @@ impl MockResponse {
                 delay,
             } => Outcome::Ready(*delay, Err(TransportError::new(*kind, message.clone()))),
             Kind::Hang => Outcome::Hang,
+            Kind::Demo(head) => {
+                let completion = MockCompletion {
+                    head: head.clone(),
+                    template: crate::demo::completion(request),
+                    stream_words: true,
+                };
+                Outcome::Ready(head.delay, Ok(completion.render(request)))
+            }
         }
     }
 }
@@ -352,6 +392,8 @@ impl From<CreateChatCompletionResponse> for MockResponse {
 pub struct MockCompletion {
     pub(crate) head: Head,
     template: CreateChatCompletionResponse,
+    /// Streams text one word per chunk instead of whole.
+    stream_words: bool,
 }
 
 impl MockCompletion {
@@ -368,6 +410,7 @@ impl MockCompletion {
                 choices: vec![choice],
                 ..Default::default()
             },
+            stream_words: false,
         }
     }
 
@@ -399,6 +442,7 @@ impl MockCompletion {
         out.unwrap_or_else(|| MockCompletion {
             head: Head::default(),
             template: CreateChatCompletionResponse::default(),
+            stream_words: false,
         })
     }
 
@@ -465,6 +509,7 @@ impl MockCompletion {
         MockCompletion {
             head: Head::default(),
             template: response,
+            stream_words: false,
         }
     }
 
@@ -539,6 +584,9 @@ impl MockCompletion {
         let resolved = self.resolve(request);
         if request.is_stream() {
             let mut stream = MockStream::from_completion(&resolved);
+            if self.stream_words {
+                stream = stream.chunk_words();
+            }
             stream.head = self.head.clone();
             return stream.render(request);
         }
