@@ -79,6 +79,7 @@ mod request;
 mod schema;
 #[cfg(feature = "server")]
 mod server;
+mod store;
 mod stream;
 
 pub use matcher::Match;

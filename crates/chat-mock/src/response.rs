@@ -316,6 +316,27 @@ impl MockResponse {
         }
     }
 
+    /// The completion this answer serves to `request`, for completions and demo answers
+    /// (what `store: true` keeps).
+    pub(crate) fn completion_for(
+        &self,
+        request: &RecordedRequest,
+    ) -> Option<CreateChatCompletionResponse> {
+        match &self.kind {
+            Kind::Completion(c) => Some(c.resolve(request)),
+            Kind::Demo(_) => Some(
+                MockCompletion::from_response(crate::demo::completion(request)).resolve(request),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Whether the answer is given byte for byte (raw answers and faults), so the mock adds
+    /// none of the headers a real server sends.
+    pub(crate) fn is_exact(&self) -> bool {
+        matches!(self.kind, Kind::Raw(_) | Kind::Fail { .. } | Kind::Hang)
+    }
+
     pub(crate) fn render(&self, request: &RecordedRequest) -> Outcome {
         match &self.kind {
             Kind::Completion(c) => Outcome::Ready(c.head.delay, Ok(c.render(request))),
