@@ -59,12 +59,13 @@ pub(crate) struct Shared {
     check_on_drop: AtomicBool,
 }
 
-#[derive(Default)]
 struct State {
     rules: Vec<RuleState>,
     requests: Vec<RecordedRequest>,
     unmatched: Vec<RecordedRequest>,
     store: Store,
+    /// Whether the stored-completion operations are answered from `store`.
+    serve_stored: bool,
     limiter: Limiter,
 }
 
@@ -344,7 +345,12 @@ impl Shared {
             rule.used += 1;
             return Action::Rule(rule.responder.clone());
         }
-        if let Some((status, body)) = st.store.handle(recorded) {
+        let stored = if st.serve_stored {
+            st.store.handle(recorded)
+        } else {
+            None
+        };
+        if let Some((status, body)) = stored {
             return Action::Answer(status, body, Vec::new());
         }
         let message = unmatched_message(&st.rules, recorded);
@@ -461,7 +467,14 @@ impl MockTransport {
         MockTransport {
             handle: Arc::new(Handle {
                 shared: Arc::new(Shared {
-                    state: Mutex::new(State::default()),
+                    state: Mutex::new(State {
+                        rules: Vec::new(),
+                        requests: Vec::new(),
+                        unmatched: Vec::new(),
+                        store: Store::default(),
+                        serve_stored: true,
+                        limiter: Limiter::default(),
+                    }),
                     check_on_drop: AtomicBool::new(true),
                 }),
             }),
@@ -550,6 +563,14 @@ impl MockTransport {
     /// Removes the limit of [`rate_limit`](Self::rate_limit).
     pub fn clear_rate_limit(&self) {
         self.shared().lock().limiter = Limiter::default();
+    }
+
+    /// Whether requests that no rule answers are answered from the stored completions when
+    /// they are stored-completion operations (on by default; a
+    /// [`ReplayTransport`](crate::ReplayTransport) turns it off, so only its cassette
+    /// answers).
+    pub fn serve_stored(&self, serve: bool) {
+        self.shared().lock().serve_stored = serve;
     }
 
     /// How many completions are stored (answers to `store: true` requests, less deletions).
