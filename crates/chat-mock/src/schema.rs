@@ -694,3 +694,62 @@ mod pattern {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn sampled_strings_match_their_patterns() {
+        let patterns = [
+            r"^[A-Z]{3}-\d{2,4}$",
+            r"^(ab|cd)+[a-z_]*x?$",
+            r"^\w+@\w+\.com$",
+            r"^[^0-9]{2}[0-9a-f]{8}$",
+            r"^(?:v\d+\.){2}\d+$",
+            r"^\+?[0-9 ]{6,12}$",
+            r"^[a-z]+(-[a-z]+)*$",
+        ];
+        for p in patterns {
+            let re = regex::Regex::new(p).unwrap();
+            for seed in 0..50u8 {
+                let mut rng = Rng::from_bytes(&[seed]);
+                let s = pattern::sample(p, &mut rng).unwrap_or_else(|| panic!("{p} unsupported"));
+                assert!(re.is_match(&s), "{s:?} does not match {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn unsupported_patterns_are_refused_not_guessed() {
+        let mut rng = Rng::from_bytes(b"x");
+        for p in [r"^(?=a)b$", r"\bword\b", r"(a)\1", r"[z-a]"] {
+            assert_eq!(pattern::sample(p, &mut rng), None, "{p}");
+        }
+    }
+
+    #[test]
+    fn a_recursion_that_cannot_end_stops_at_the_hard_depth() {
+        let schema = json!({"$defs": {"a": {"type": "object", "properties": {"a": {"$ref": "#/$defs/a"}}, "required": ["a"]}}, "$ref": "#/$defs/a"});
+        let v = generate(&schema, &mut Rng::from_bytes(b"r"));
+        let mut depth = 0;
+        let mut at = &v;
+        while let Some(next) = at.get("a") {
+            depth += 1;
+            at = next;
+        }
+        assert!(depth > SOFT_DEPTH && depth <= HARD_DEPTH + 1, "{depth}");
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_value() {
+        let schema = json!({"type": "object", "properties": {"x": {"type": "number"}, "y": {"type": "array", "items": {"type": "string"}}}});
+        let a = generate(&schema, &mut Rng::from_bytes(b"seed"));
+        let b = generate(&schema, &mut Rng::from_bytes(b"seed"));
+        let c = generate(&schema, &mut Rng::from_bytes(b"other"));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+}
