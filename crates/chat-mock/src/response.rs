@@ -115,9 +115,10 @@ macro_rules! head_methods {
 /// [`MockStream`], [`MockApiError`], [`MockRaw`]) that convert into a `MockResponse`.
 ///
 /// A completion given to a request with `"stream": true` is served as an event stream with
-/// the same text, refusal, function tool calls, finish reasons and usage, so one script serves
-/// both kinds of calls (custom tool calls, annotations, log probabilities and audio are not
-/// streamed; script a [`MockStream`] or [`MockResponse::sse`] for those).
+/// the same text, refusal, function tool calls, finish reasons, usage and content log
+/// probabilities (one token per chunk), so one script serves both kinds of calls (custom tool
+/// calls, annotations and audio are not streamed; script a [`MockStream`] or
+/// [`MockResponse::sse`] for those).
 #[derive(Debug, Clone)]
 pub struct MockResponse {
     kind: Kind,
@@ -271,8 +272,9 @@ impl MockResponse {
     /// from the request); function `tools` with `tool_choice` `auto` / `required` (every
     /// tool called in parallel, or the first one when `parallel_tool_calls` is false), a
     /// named function, or `none`, with arguments that validate against each tool's
-    /// parameters; and streaming (text one word per chunk, usage when
-    /// `stream_options.include_usage` is set). When the last message is a tool result it
+    /// parameters; and streaming (text one word per chunk, or one token per chunk with its
+    /// log probabilities when `logprobs` is set; usage when `stream_options.include_usage` is
+    /// set). When the last message is a tool result it
     /// answers with text, so tool loops end. A text answer reads `chat-mock demo answer to:
     /// <last user message>`. Usage counts whitespace-separated words as tokens.
     ///

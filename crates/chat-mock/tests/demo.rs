@@ -429,3 +429,47 @@ async fn a_demo_rule_serves_the_project_client() {
     assert!(r.request_id().is_some());
     mock.assert_all_used();
 }
+
+#[tokio::test]
+async fn a_stream_with_logprobs_sends_one_token_per_chunk_with_its_entry() {
+    let mock = demo();
+    let extra = json!({"stream": true, "logprobs": true, "top_logprobs": 2});
+    let (_, b) = send_full(&mock, chat_request(body(extra.clone()))).await;
+    let text = String::from_utf8(b.unwrap().to_vec()).unwrap();
+    let data = sse_data(&text);
+    let chunks: Vec<Value> = data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    let mut content = String::new();
+    let mut tokens = 0;
+    for c in &chunks {
+        let choice = &c["choices"][0];
+        if let Some(piece) = choice["delta"]["content"]
+            .as_str()
+            .filter(|p| !p.is_empty())
+        {
+            let entries = choice["logprobs"]["content"].as_array().unwrap();
+            assert_eq!(entries.len(), 1);
+            assert_eq!(entries[0]["token"], piece);
+            assert_eq!(entries[0]["top_logprobs"].as_array().unwrap().len(), 2);
+            content.push_str(piece);
+            tokens += 1;
+        }
+    }
+    assert_eq!(
+        content,
+        "chat-mock demo answer to: Name three rivers of Europe"
+    );
+    // The same tokens as the whole answer's log probabilities.
+    let mut whole = body(extra);
+    whole["stream"] = json!(false);
+    let r = answer_json(&mock, whole).await;
+    assert_eq!(
+        r["choices"][0]["logprobs"]["content"]
+            .as_array()
+            .unwrap()
+            .len(),
+        tokens
+    );
+}
