@@ -152,13 +152,14 @@ fn node(dir: &Path, target: &Path, server: &Path) -> Outcome {
 
 /// The project's client against Steady serving the OpenAPI spec (installed by [`node`]).
 fn contract(root: &Path, target: &Path, client: &Path) -> Outcome {
-    let steady = target.join("compat-node/node_modules/.bin/steady");
-    if !steady.exists() {
+    let packages = target.join("compat-node/node_modules/@stdy");
+    let Some(steady) = steady_binary(&packages) else {
         return Outcome::Skipped(format!(
-            "Steady (@stdy/cli) is not installed at {}; it comes with the Node install",
-            steady.display()
+            "Steady (@stdy/cli) is not installed under {} for this platform; it comes with \
+             the Node install",
+            packages.display()
         ));
-    }
+    };
     let spec = root.join("spec/openapi.yaml");
     let port = match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
         Ok(a) => a.port(),
@@ -255,6 +256,21 @@ fn contract(root: &Path, target: &Path, client: &Path) -> Outcome {
         )),
         Err(e) => Outcome::Failed(e),
     }
+}
+
+/// Steady's native executable, from its platform package (such as `@stdy/cli-linux-x64`).
+/// It is run directly, not through the `steady` Node wrapper, whose child would outlive a
+/// kill of the wrapper.
+fn steady_binary(packages: &Path) -> Option<PathBuf> {
+    let entries = std::fs::read_dir(packages).ok()?;
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("cli-"))
+        .flat_map(|e| {
+            let bin = e.path().join("bin");
+            [bin.join("steady"), bin.join("steady.exe")]
+        })
+        .find(|p| p.is_file())
 }
 
 /// A child process killed when dropped.
