@@ -9,6 +9,11 @@
 //! install (no network, registry down) or a missing interpreter prints a `SKIPPED` line
 //! instead. Every child process is killed if it outlives its time limit, and the server is
 //! killed on every way out.
+//!
+//! Then the contract test: the project's client (`contract_client`, chat-core on chat-hyper)
+//! sends every operation to Steady (`@stdy/cli`, pinned with the Node library), a mock server
+//! driven by `spec/openapi.yaml` that reports whether each request matches the spec. It is
+//! skipped, with the reason, when Steady could not be installed.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -26,6 +31,8 @@ const INSTALL_TIMEOUT: Duration = Duration::from_secs(300);
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 const SERVER_START_TIMEOUT: Duration = Duration::from_secs(30);
 const SERVER_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Steady parses the whole OpenAPI spec before it listens.
+const STEADY_START_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// The API key the scripts send and the server's script expects.
 const API_KEY: &str = "sk-compat-test";
@@ -43,7 +50,7 @@ enum Outcome {
 /// Builds the server, then runs the Python and the Node library against it.
 pub(crate) fn run(root: &Path) -> Result<(), String> {
     let started = Instant::now();
-    let server = build_server(root)?;
+    let [server, contract_client] = build_examples(root, ["mock_server", "contract_client"])?;
     let target = target_dir(root)?;
     let dir = root.join(COMPAT_DIR);
 
@@ -51,6 +58,7 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
     for (name, outcome) in [
         ("python", python(&dir, &target, &server)),
         ("node", node(&dir, &target, &server)),
+        ("contract", contract(root, &target, &contract_client)),
     ] {
         match outcome {
             Outcome::Passed(summary) => println!("compat: {summary}"),
@@ -140,6 +148,141 @@ fn node(dir: &Path, target: &Path, server: &Path) -> Outcome {
     let mut cmd = Command::new("node");
     cmd.arg("openai_compat.mjs").current_dir(&work);
     run_script(cmd, server)
+}
+
+/// The project's client against Steady serving the OpenAPI spec (installed by [`node`]).
+fn contract(root: &Path, target: &Path, client: &Path) -> Outcome {
+    let packages = target.join("compat-node/node_modules/@stdy");
+    let Some(steady) = steady_binary(&packages) else {
+        return Outcome::Skipped(format!(
+            "Steady (@stdy/cli) is not installed under {} for this platform; it comes with \
+             the Node install",
+            packages.display()
+        ));
+    };
+    let spec = root.join("spec/openapi.yaml");
+    let port = match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+        Ok(a) => a.port(),
+        Err(e) => return Outcome::Failed(format!("no free port on 127.0.0.1: {e}")),
+    };
+    let mut cmd = Command::new(&steady);
+    cmd.args(["--host", "127.0.0.1", "-p", &port.to_string()])
+        .arg("--no-color")
+        .arg("--log-format=text")
+        // The official SDKs send object query parameters as `metadata[key]=value`.
+        .arg("--validator-query-object-format=brackets")
+        .arg(&spec)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = match cmd.spawn() {
+        Ok(c) => KillOnDrop(c),
+        Err(e) => return Outcome::Skipped(format!("cannot run Steady: {e}")),
+    };
+    let (tx, lines) = mpsc::channel();
+    for pipe in [
+        child
+            .0
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child
+            .0
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let tx = tx.clone();
+        thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(tx);
+    let deadline = Instant::now() + STEADY_START_TIMEOUT;
+    let mut log = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                let ready = line.contains("Ready to accept requests");
+                log.push(line);
+                if ready {
+                    break;
+                }
+            }
+            Err(_) => {
+                return Outcome::Failed(format!(
+                    "Steady did not start within {STEADY_START_TIMEOUT:?}:\n{}",
+                    log.join("\n")
+                ))
+            }
+        }
+    }
+    let mut cmd = Command::new(client);
+    cmd.env("OPENAI_BASE_URL", format!("http://127.0.0.1:{port}"))
+        .env("OPENAI_API_KEY", API_KEY)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost");
+    for (key, _) in std::env::vars_os() {
+        let upper = key.to_string_lossy().to_ascii_uppercase();
+        if (upper.starts_with("OPENAI_") && upper != "OPENAI_BASE_URL" && upper != "OPENAI_API_KEY")
+            || matches!(upper.as_str(), "HTTP_PROXY" | "HTTPS_PROXY" | "ALL_PROXY")
+        {
+            cmd.env_remove(&key);
+        }
+    }
+    let out = run_bounded(&mut cmd, SCRIPT_TIMEOUT);
+    drop(child);
+    log.extend(lines.try_iter());
+    match out {
+        Ok(out) if out.success => {
+            let line = out.stdout.lines().last().unwrap_or_default();
+            Outcome::Passed(line.trim_start_matches("contract: ").to_owned())
+        }
+        Ok(out) => Outcome::Failed(format!(
+            "the contract client exited with {}\n--- client\n{}{}--- Steady\n{}",
+            out.status,
+            out.stdout,
+            out.stderr,
+            log.join("\n")
+        )),
+        Err(e) => Outcome::Failed(e),
+    }
+}
+
+/// Steady's native executable, from its platform package (such as `@stdy/cli-linux-x64`).
+/// It is run directly, not through the `steady` Node wrapper, whose child would outlive a
+/// kill of the wrapper.
+fn steady_binary(packages: &Path) -> Option<PathBuf> {
+    let entries = std::fs::read_dir(packages).ok()?;
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("cli-"))
+        .flat_map(|e| {
+            let bin = e.path().join("bin");
+            [bin.join("steady"), bin.join("steady.exe")]
+        })
+        .find(|p| p.is_file())
+}
+
+/// A child process killed when dropped.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 /// Runs `install` unless `stamp` holds the contents of `manifests` from the last successful
@@ -389,9 +532,10 @@ fn read_in_background(pipe: Option<impl Read + Send + 'static>) -> Receiver<Vec<
     rx
 }
 
-/// Builds `mock_server` and returns the path of its executable.
-fn build_server(root: &Path) -> Result<PathBuf, String> {
-    println!("compat: building the mock server");
+/// Builds chat-mock's examples `names` (with the `server` feature) and returns the paths of
+/// their executables, in the same order.
+fn build_examples<const N: usize>(root: &Path, names: [&str; N]) -> Result<[PathBuf; N], String> {
+    println!("compat: building {}", names.join(" and "));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args([
@@ -401,25 +545,35 @@ fn build_server(root: &Path) -> Result<PathBuf, String> {
         "chat-mock",
         "--features",
         "server",
-        "--example",
-        "mock_server",
-        "--message-format=json-render-diagnostics",
-    ])
-    .current_dir(root);
+    ]);
+    for n in names {
+        cmd.args(["--example", n]);
+    }
+    cmd.arg("--message-format=json-render-diagnostics")
+        .current_dir(root);
     let out = run_bounded(&mut cmd, BUILD_TIMEOUT)?;
     let _ = std::io::stderr().write_all(out.stderr.as_bytes());
     if !out.success {
-        return Err(format!(
-            "building the mock server exited with {}",
-            out.status
-        ));
+        return Err(format!("building the examples exited with {}", out.status));
     }
-    out.stdout
+    let artifacts: Vec<Value> = out
+        .stdout
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "mock_server")
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .ok_or_else(|| "cargo built no mock_server executable".into())
+        .filter(|m| m["reason"] == "compiler-artifact")
+        .collect();
+    let mut paths = Vec::with_capacity(N);
+    for n in names {
+        let path = artifacts
+            .iter()
+            .filter(|m| m["target"]["name"] == n)
+            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+            .ok_or_else(|| format!("cargo built no {n} executable"))?;
+        paths.push(path);
+    }
+    paths
+        .try_into()
+        .map_err(|_| "wrong number of executables".to_owned())
 }
 
 /// The workspace's target directory, as cargo sees it (honours `CARGO_TARGET_DIR`).

@@ -10,7 +10,9 @@
 
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import { zodFunction, zodResponseFormat } from 'openai/helpers/zod';
 import { VERSION } from 'openai/version';
+import { z } from 'zod';
 
 const MODEL = 'gpt-4o-mini';
 
@@ -192,6 +194,84 @@ async function streamErrorEvent(client) {
   assert.equal(text, 'Partial answer', 'text before the error');
 }
 
+const TripPlan = z.object({
+  city: z.string(),
+  days: z.number().int(),
+  season: z.enum(['spring', 'summer', 'autumn', 'winter']),
+  stops: z.array(z.object({ name: z.string(), nights: z.number().int() })),
+  note: z.string().nullable(),
+});
+
+const GetForecast = z.object({
+  city: z.string(),
+  days: z.number().int(),
+  unit: z.enum(['celsius', 'fahrenheit']),
+});
+
+// Demo mode: the server answers JSON generated from the schema the library derives from the
+// zod schema, and the library parses it.
+async function parsedStructuredOutput(client) {
+  const completion = await client.chat.completions.parse({
+    model: MODEL,
+    messages: [{ role: 'user', content: 'Plan a trip' }],
+    response_format: zodResponseFormat(TripPlan, 'trip_plan'),
+  });
+  const message = completion.choices[0].message;
+  assert.equal(completion.choices[0].finish_reason, 'stop', 'finish_reason');
+  assert.deepEqual(message.parsed, TripPlan.parse(JSON.parse(message.content)), 'parsed');
+  assert.ok(['spring', 'summer', 'autumn', 'winter'].includes(message.parsed.season), 'season');
+}
+
+async function parsedToolCall(client) {
+  const completion = await client.chat.completions.parse({
+    model: MODEL,
+    messages: [{ role: 'user', content: 'Forecast for the parse' }],
+    tools: [zodFunction({ name: 'GetForecast', parameters: GetForecast })],
+  });
+  const calls = completion.choices[0].message.tool_calls;
+  assert.equal(calls.length, 1, 'tool call count');
+  assert.equal(calls[0].function.name, 'GetForecast', 'tool name');
+  assert.deepEqual(calls[0].function.parsed_arguments, GetForecast.parse(JSON.parse(calls[0].function.arguments)));
+}
+
+async function storedCompletionPages(client) {
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    const c = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: `Store me ${i}` }],
+      store: true,
+      metadata: { suite: 'compat' },
+    });
+    ids.push(c.id);
+  }
+  const firstPage = await client.chat.completions.list({ limit: 2, metadata: { suite: 'compat' } });
+  assert.deepEqual(firstPage.data.map((c) => c.id), ids.slice(0, 2), 'first page');
+  assert.equal(firstPage.hasNextPage(), true, 'hasNextPage');
+  // Iterating the list fetches the next pages with `after`.
+  const all = [];
+  for await (const c of client.chat.completions.list({ limit: 2, metadata: { suite: 'compat' } })) all.push(c.id);
+  assert.deepEqual(all, ids, 'auto-pagination');
+  const newest = await client.chat.completions.list({ limit: 1, order: 'desc' });
+  assert.equal(newest.data[0].id, ids[2], 'newest first');
+  const got = await client.chat.completions.retrieve(ids[0]);
+  assert.deepEqual(got.metadata, { suite: 'compat' }, 'metadata');
+  const updated = await client.chat.completions.update(ids[0], { metadata: { suite: 'compat', seen: 'yes' } });
+  assert.equal(updated.metadata.seen, 'yes', 'updated metadata');
+  const messages = [];
+  for await (const m of client.chat.completions.messages.list(ids[0])) messages.push([m.role, m.content]);
+  assert.deepEqual(messages, [['user', 'Store me 0']], 'stored messages');
+  const deleted = await client.chat.completions.delete(ids[0]);
+  assert.deepEqual([deleted.id, deleted.deleted, deleted.object], [ids[0], true, 'chat.completion.deleted']);
+  let caught;
+  try {
+    await client.chat.completions.retrieve(ids[0]);
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof OpenAI.NotFoundError, `expected a NotFoundError, got ${caught}`);
+}
+
 const CHECKS = [
   plain,
   streamed,
@@ -200,6 +280,9 @@ const CHECKS = [
   rateLimitRetried,
   badRequest,
   streamErrorEvent,
+  parsedStructuredOutput,
+  parsedToolCall,
+  storedCompletionPages,
 ];
 
 // Reads OPENAI_BASE_URL and OPENAI_API_KEY like any app would.

@@ -12,8 +12,10 @@ Prints `python openai <version>: N passed` and exits 0, or lists the failed chec
 import json
 import sys
 import traceback
+from typing import List, Literal, Optional
 
 import openai
+import pydantic
 
 MODEL = "gpt-4o-mini"
 
@@ -186,7 +188,98 @@ def stream_error_event(client):
     expect(text, "Partial answer", "text before the error")
 
 
-CHECKS = [plain, streamed, tool_call_round_trip, streamed_tool_call, rate_limit_retried, bad_request, stream_error_event]
+class Stop(pydantic.BaseModel):
+    name: str
+    nights: int
+
+
+class TripPlan(pydantic.BaseModel):
+    city: str
+    days: int
+    season: Literal["spring", "summer", "autumn", "winter"]
+    stops: List[Stop]
+    note: Optional[str]
+
+
+class GetForecast(pydantic.BaseModel):
+    city: str
+    days: int
+    unit: Literal["celsius", "fahrenheit"]
+
+
+def parsed_structured_output(client):
+    # Demo mode: the server answers JSON generated from the schema the library derives from
+    # the pydantic model, and the library parses it into the model.
+    completion = client.chat.completions.parse(
+        model=MODEL,
+        messages=[{"role": "user", "content": "Plan a trip"}],
+        response_format=TripPlan,
+    )
+    message = completion.choices[0].message
+    expect(completion.choices[0].finish_reason, "stop", "finish_reason")
+    expect(type(message.parsed).__name__, "TripPlan", "parsed type")
+    expect(message.parsed.season in ("spring", "summer", "autumn", "winter"), True, "season in the enum")
+    expect(all(isinstance(s, Stop) for s in message.parsed.stops), True, "stops parsed")
+    expect(TripPlan.model_validate_json(message.content), message.parsed, "content is the parsed JSON")
+
+
+def parsed_tool_call(client):
+    completion = client.chat.completions.parse(
+        model=MODEL,
+        messages=[{"role": "user", "content": "Forecast for the parse"}],
+        tools=[openai.pydantic_function_tool(GetForecast)],
+    )
+    calls = completion.choices[0].message.tool_calls
+    expect(len(calls), 1, "tool call count")
+    expect(calls[0].function.name, "GetForecast", "tool name")
+    expect(type(calls[0].function.parsed_arguments).__name__, "GetForecast", "parsed arguments type")
+
+
+def stored_completion_pages(client):
+    ids = []
+    for i in range(3):
+        c = client.chat.completions.create(
+            model=MODEL,
+            messages=[{"role": "user", "content": f"Store me {i}"}],
+            store=True,
+            metadata={"suite": "compat"},
+        )
+        ids.append(c.id)
+    first_page = client.chat.completions.list(limit=2, metadata={"suite": "compat"})
+    expect([c.id for c in first_page.data], ids[:2], "first page")
+    expect(first_page.has_next_page(), True, "has_next_page")
+    # Iterating the page fetches the next pages with `after`.
+    expect([c.id for c in client.chat.completions.list(limit=2, metadata={"suite": "compat"})], ids, "auto-pagination")
+    newest = client.chat.completions.list(limit=1, order="desc")
+    expect(newest.data[0].id, ids[-1], "newest first")
+    got = client.chat.completions.retrieve(ids[0])
+    expect(got.metadata, {"suite": "compat"}, "metadata")
+    updated = client.chat.completions.update(ids[0], metadata={"suite": "compat", "seen": "yes"})
+    expect(updated.metadata["seen"], "yes", "updated metadata")
+    messages = list(client.chat.completions.messages.list(ids[0]))
+    expect([(m.role, m.content) for m in messages], [("user", "Store me 0")], "stored messages")
+    deleted = client.chat.completions.delete(ids[0])
+    expect((deleted.id, deleted.deleted, deleted.object), (ids[0], True, "chat.completion.deleted"), "deleted")
+    try:
+        client.chat.completions.retrieve(ids[0])
+    except openai.NotFoundError as e:
+        expect(e.status_code, 404, "status after delete")
+    else:
+        raise AssertionError("a deleted completion was still found")
+
+
+CHECKS = [
+    plain,
+    streamed,
+    tool_call_round_trip,
+    streamed_tool_call,
+    rate_limit_retried,
+    bad_request,
+    stream_error_event,
+    parsed_structured_output,
+    parsed_tool_call,
+    stored_completion_pages,
+]
 
 
 def main():

@@ -2,9 +2,12 @@
 //!
 //! Run with `cargo run -p chat-mock --features server --example mock_server`, then point a
 //! client at the base URL printed on the first line of stdout (for example
-//! `OPENAI_BASE_URL=<url> OPENAI_API_KEY=x`). It answers every request: with a tool call when
-//! the last user message mentions the weather, with the weather once the tool's result comes
-//! back, and with a short text otherwise, streamed or not as asked. Stop it with Ctrl-C.
+//! `OPENAI_BASE_URL=<url> OPENAI_API_KEY=x`). It answers every chat completion in demo mode
+//! (`MockResponse::demo`): text that echoes the last user message, JSON that validates
+//! against a `json_schema` response format, tool calls with valid arguments when tools are
+//! offered and text once their results come back, `n` choices, logprobs, token limits,
+//! streamed or not as asked; `store: true` completions can be listed, fetched, updated and
+//! deleted. Stop it with Ctrl-C.
 //!
 //! With `-- --compat` it serves the script of `cargo xtask compat` instead, which runs the
 //! official OpenAI libraries against it (`crates/chat-mock/compat/`): each answer is served
@@ -70,31 +73,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// Answers anything, forever.
+/// Answers every chat completion in demo mode, and the stored-completion operations, forever.
 async fn serve_demo() -> ExitCode {
-    let mock = MockTransport::new();
+    let mock = MockTransport::demo();
     mock.check_on_drop(false);
-    // After the tool's result comes back, answer with text: a tool-call loop ends.
-    mock.on(Match::chat().last_message_role("tool"))
-        .respond(MockResponse::text("It is 18 °C and sunny.").usage(30, 8))
-        .always()
-        .optional();
-    mock.on(Match::chat().user_message_contains("weather"))
-        .respond(MockResponse::tool_call(
-            "get_weather",
-            json!({"city": "Paris"}),
-        ))
-        .always()
-        .optional();
-    mock.on(Match::chat().stream(true))
-        .respond_stream(MockStream::text("Hello from the chat-mock server!").usage(9, 7))
-        .always()
-        .optional();
-    mock.on(Match::chat())
-        .respond(MockResponse::text("Hello from the chat-mock server!").usage(9, 7))
-        .always()
-        .optional();
-
     let server = MockServer::start(mock.clone()).await;
     println!("{}", server.base_url());
     std::future::pending::<ExitCode>().await
@@ -185,6 +167,24 @@ fn compat_script(mock: &MockTransport) {
         .request_id("req_compat_400");
     mock.on(ask("Bad request").json_pointer("/temperature", json!(3)))
         .respond(bad);
+
+    // Structured outputs and strict tools from the libraries' parse helpers, answered in
+    // demo mode from the schema each request carries.
+    let parse = ask("Plan a trip")
+        .json_pointer("/response_format/type", json!("json_schema"))
+        .json_pointer("/response_format/json_schema/strict", json!(true))
+        .stream(false);
+    mock.on(parse).respond(MockResponse::demo());
+    let forecast = ask("Forecast for the parse")
+        .json_pointer("/tools/0/function/name", json!("GetForecast"))
+        .json_pointer("/tools/0/function/strict", json!(true));
+    mock.on(forecast).respond(MockResponse::demo());
+    // Three stored completions; listing, fetching, updating and deleting them is answered
+    // by the server's store.
+    let store = ask("Store me")
+        .json_pointer("/store", json!(true))
+        .json_pointer("/metadata/suite", json!("compat"));
+    mock.on(store).respond(MockResponse::demo()).times(3);
 
     // Two pieces of text (after the role chunk), then an error event instead of the end.
     let broken = MockResponse::error(500).message("The stream broke (chat-mock).");

@@ -58,8 +58,14 @@
 //! - Checks: [`MockTransport::assert_all_used`] / [`verify`](MockTransport::verify) (also run
 //!   on drop), [`assert_request_json`](MockTransport::assert_request_json) (subset) and
 //!   [`assert_request_json_exact`](MockTransport::assert_request_json_exact).
+//! - Demo mode: [`MockTransport::demo`] and [`MockResponse::demo`] answer from the request
+//!   itself (`n`, logprobs, token limits, `stop`, JSON mode, JSON that validates against a
+//!   `json_schema`, tool calls with schema-valid arguments).
+//! - Stored completions: answers to `store: true` requests can be listed, fetched, updated
+//!   and deleted through the API's operations; [`MockTransport::rate_limit`] scripts `429`s
+//!   past a request budget, and every answer carries the API's `x-ratelimit-*` headers.
 //! - Record/replay: [`RecordingTransport`] saves real exchanges to a [`Cassette`] file;
-//!   [`ReplayTransport`] serves it back offline, chunk boundaries included.
+//!   [`ReplayTransport`] serves it back offline, chunk boundaries and timeouts included.
 //! - With the `server` feature, `MockServer` serves the same scripts over HTTP on
 //!   127.0.0.1, for apps that use another client (such as the official OpenAI libraries).
 //!
@@ -70,13 +76,16 @@
 mod response;
 
 mod body;
+mod demo;
 mod json;
 mod matcher;
 mod mock;
 mod record;
 mod request;
+mod schema;
 #[cfg(feature = "server")]
 mod server;
+mod store;
 mod stream;
 
 pub use matcher::Match;

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use bytes::Bytes;
 use chat_core::{async_trait, Body, Client, Config, Transport, TransportError};
@@ -11,6 +12,7 @@ use http::StatusCode;
 use serde_json::{json, Value};
 
 use crate::response::{Outcome, JSON};
+use crate::store::Store;
 use crate::{Match, MockResponse, MockStream, RecordedRequest};
 
 /// A [`Transport`] that answers from a script and records every request.
@@ -57,11 +59,135 @@ pub(crate) struct Shared {
     check_on_drop: AtomicBool,
 }
 
-#[derive(Default)]
 struct State {
     rules: Vec<RuleState>,
     requests: Vec<RecordedRequest>,
     unmatched: Vec<RecordedRequest>,
+    store: Store,
+    /// Whether the stored-completion operations are answered from `store`.
+    serve_stored: bool,
+    limiter: Limiter,
+}
+
+/// The request limit of [`MockTransport::rate_limit`] and the count of its current window.
+#[derive(Default)]
+struct Limiter {
+    /// `(requests, window)`, if set.
+    limit: Option<(u64, Duration)>,
+    window_start: Option<tokio::time::Instant>,
+    count: u64,
+    tokens: u64,
+}
+
+/// The rate-limit headers of one answer.
+struct Limits {
+    limit: u64,
+    remaining: u64,
+    reset: Duration,
+    tokens_remaining: u64,
+    exceeded: bool,
+}
+
+/// The token budget the `x-ratelimit-*-tokens` headers report.
+const TOKEN_LIMIT: u64 = 1_000_000;
+/// The request budget reported when no limit is scripted.
+const UNLIMITED_REQUESTS: u64 = 10_000;
+
+impl Limiter {
+    /// Counts a request of `body_len` bytes and says what the limits are now.
+    fn count(&mut self, body_len: usize) -> Limits {
+        let tokens = (body_len as u64).div_ceil(4);
+        let Some((max, window)) = self.limit else {
+            return Limits {
+                limit: UNLIMITED_REQUESTS,
+                remaining: UNLIMITED_REQUESTS - 1,
+                reset: Duration::from_millis(6),
+                tokens_remaining: TOKEN_LIMIT.saturating_sub(tokens),
+                exceeded: false,
+            };
+        };
+        let now = tokio::time::Instant::now();
+        let start = match self.window_start {
+            Some(s) if now.duration_since(s) < window => s,
+            _ => {
+                self.count = 0;
+                self.tokens = 0;
+                self.window_start = Some(now);
+                now
+            }
+        };
+        self.count += 1;
+        let exceeded = self.count > max;
+        if !exceeded {
+            self.tokens += tokens;
+        }
+        Limits {
+            limit: max,
+            remaining: max.saturating_sub(self.count),
+            reset: window.saturating_sub(now.duration_since(start)),
+            tokens_remaining: TOKEN_LIMIT.saturating_sub(self.tokens),
+            exceeded,
+        }
+    }
+}
+
+/// A duration as the API writes it in `x-ratelimit-reset-*`: `120ms`, `1s`, `6m0s`.
+fn reset_text(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else {
+        let secs = d.as_secs_f64().ceil() as u64;
+        if secs < 60 {
+            format!("{secs}s")
+        } else {
+            format!("{}m{}s", secs / 60, secs % 60)
+        }
+    }
+}
+
+/// Adds the headers a real server sends to `response` where it has none of that name.
+fn add_server_headers(
+    response: &mut http::Response<Body>,
+    limits: &Limits,
+    started: std::time::Instant,
+) {
+    let h = response.headers_mut();
+    let mut put = |name: &'static str, value: String| {
+        if !h.contains_key(name) {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                h.insert(name, v);
+            }
+        }
+    };
+    put(
+        "openai-processing-ms",
+        started.elapsed().as_millis().max(1).to_string(),
+    );
+    put("openai-version", "2020-10-01".into());
+    put("x-ratelimit-limit-requests", limits.limit.to_string());
+    put(
+        "x-ratelimit-remaining-requests",
+        limits.remaining.to_string(),
+    );
+    put("x-ratelimit-reset-requests", reset_text(limits.reset));
+    put("x-ratelimit-limit-tokens", TOKEN_LIMIT.to_string());
+    put(
+        "x-ratelimit-remaining-tokens",
+        limits.tokens_remaining.to_string(),
+    );
+    put(
+        "x-ratelimit-reset-tokens",
+        reset_text(Duration::from_millis(6)),
+    );
+}
+
+/// What the mock does with a request.
+enum Action {
+    Rule(Responder),
+    /// A built-in answer (rate limit, stored completions, unknown path).
+    Answer(u16, Value, Vec<(&'static str, String)>),
+    Unmatched(String),
 }
 
 type Respond = Arc<dyn Fn(&RecordedRequest) -> MockResponse + Send + Sync>;
@@ -127,36 +253,66 @@ impl Shared {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Body>, TransportError> {
-        let (recorded, responder) = {
+        let started = std::time::Instant::now();
+        let (recorded, action, limits) = {
             let mut st = self.lock();
             let recorded = RecordedRequest::new(st.requests.len(), &request);
             st.requests.push(recorded.clone());
-            // Highest priority first, then in the order added (`max_by_key` keeps the last
-            // of equal keys, hence the reversed index).
-            let found = st
-                .rules
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.has_answers_left() && r.matcher.matches(&recorded))
-                .max_by_key(|(i, r)| (r.priority, std::cmp::Reverse(*i)))
-                .map(|(i, _)| i);
-            match found {
-                Some(i) => {
-                    let rule = &mut st.rules[i];
-                    rule.used += 1;
-                    (recorded, Ok(rule.responder.clone()))
-                }
-                None => {
-                    let message = unmatched_message(&st.rules, &recorded);
-                    st.unmatched.push(recorded.clone());
-                    (recorded, Err(message))
-                }
-            }
+            let limits = st.limiter.count(recorded.body().len());
+            let action = if limits.exceeded {
+                let wait = limits.reset.max(Duration::from_millis(1));
+                let body = json!({"error": {
+                    "message": format!(
+                        "Rate limit reached: limit {} requests per window; try again in {} \
+                         (chat-mock).",
+                        limits.limit,
+                        reset_text(wait)
+                    ),
+                    "type": "requests",
+                    "param": null,
+                    "code": "rate_limit_exceeded",
+                }});
+                let headers = vec![
+                    (
+                        "retry-after",
+                        wait.as_secs_f64().ceil().max(1.0).to_string(),
+                    ),
+                    ("retry-after-ms", wait.as_millis().max(1).to_string()),
+                ];
+                Action::Answer(429, body, headers)
+            } else {
+                self.choose(&mut st, &recorded)
+            };
+            (recorded, action, limits)
         };
-        let outcome = match responder {
-            Err(message) => return Ok(unmatched_response(&recorded, &message)),
-            Ok(Responder::Fixed(r)) => r.render(&recorded),
-            Ok(Responder::Dynamic(f)) => f(&recorded).render(&recorded),
+        let (outcome, exact) = match action {
+            Action::Unmatched(message) => {
+                let mut r = unmatched_response(&recorded, &message);
+                add_server_headers(&mut r, &limits, started);
+                return Ok(r);
+            }
+            Action::Answer(status, body, headers) => {
+                let mut head = crate::response::Head::default();
+                for (name, value) in headers {
+                    head.set_header(name, &value);
+                }
+                let status = crate::response::status(status);
+                let body = Body::full(body.to_string());
+                let r = head.response(status, Some(JSON), &recorded, body);
+                (Outcome::Ready(None, Ok(r)), false)
+            }
+            Action::Rule(responder) => {
+                let response = match responder {
+                    Responder::Fixed(r) => r,
+                    Responder::Dynamic(f) => Arc::new(f(&recorded)),
+                };
+                if stores(&recorded) {
+                    if let Some(c) = response.completion_for(&recorded) {
+                        self.lock().store.keep(&recorded, &c);
+                    }
+                }
+                (response.render(&recorded), response.is_exact())
+            }
         };
         match outcome {
             Outcome::Hang => std::future::pending().await,
@@ -164,8 +320,50 @@ impl Shared {
                 if let Some(d) = delay {
                     tokio::time::sleep(d).await;
                 }
+                let mut result = result;
+                if let (Ok(r), false) = (&mut result, exact) {
+                    add_server_headers(r, &limits, started);
+                }
                 result
             }
+        }
+    }
+
+    /// The rule that answers `recorded`, else the built-in answer for it.
+    fn choose(&self, st: &mut State, recorded: &RecordedRequest) -> Action {
+        // Highest priority first, then in the order added (`max_by_key` keeps the last
+        // of equal keys, hence the reversed index).
+        let found = st
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.has_answers_left() && r.matcher.matches(recorded))
+            .max_by_key(|(i, r)| (r.priority, std::cmp::Reverse(*i)))
+            .map(|(i, _)| i);
+        if let Some(i) = found {
+            let rule = &mut st.rules[i];
+            rule.used += 1;
+            return Action::Rule(rule.responder.clone());
+        }
+        let stored = if st.serve_stored {
+            st.store.handle(recorded)
+        } else {
+            None
+        };
+        if let Some((status, body)) = stored {
+            return Action::Answer(status, body, Vec::new());
+        }
+        let message = unmatched_message(&st.rules, recorded);
+        st.unmatched.push(recorded.clone());
+        if crate::store::is_chat_path(recorded.path()) {
+            Action::Unmatched(message)
+        } else {
+            let (status, body) = crate::store::unknown_url(recorded, &message);
+            let headers = vec![
+                ("x-chat-mock-unmatched", "true".into()),
+                ("x-should-retry", "false".into()),
+            ];
+            Action::Answer(status, body, headers)
         }
     }
 
@@ -190,6 +388,13 @@ impl Shared {
             Err(VerifyError { problems })
         }
     }
+}
+
+/// Whether `request` is a chat completion that asks to be stored.
+fn stores(request: &RecordedRequest) -> bool {
+    request.method() == http::Method::POST
+        && request.path().ends_with("/chat/completions")
+        && request.pointer("/store").and_then(Value::as_bool) == Some(true)
 }
 
 fn unmatched_message(rules: &[RuleState], request: &RecordedRequest) -> String {
@@ -262,11 +467,33 @@ impl MockTransport {
         MockTransport {
             handle: Arc::new(Handle {
                 shared: Arc::new(Shared {
-                    state: Mutex::new(State::default()),
+                    state: Mutex::new(State {
+                        rules: Vec::new(),
+                        requests: Vec::new(),
+                        unmatched: Vec::new(),
+                        store: Store::default(),
+                        serve_stored: true,
+                        limiter: Limiter::default(),
+                    }),
                     check_on_drop: AtomicBool::new(true),
                 }),
             }),
         }
+    }
+
+    /// A mock that answers every chat completion with [`MockResponse::demo`]: a valid
+    /// answer computed from the request (schema-valid JSON for `json_schema`, tool calls with
+    /// valid arguments when tools are offered, `n` choices, logprobs, token limits, ...). The
+    /// rule need not be used; more rules can be added, and scripted ones take precedence when
+    /// given a higher [`priority`](Rule::priority).
+    pub fn demo() -> Self {
+        let mock = Self::new();
+        mock.on(Match::chat())
+            .respond(MockResponse::demo())
+            .always()
+            .optional()
+            .named("demo");
+        mock
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
@@ -309,6 +536,46 @@ impl MockTransport {
             shared: self.shared().clone(),
             index: st.rules.len() - 1,
         }
+    }
+
+    /// Limits requests to `requests` per `window` (on the tokio clock): past the limit, the
+    /// mock answers `429` (type `requests`, code `rate_limit_exceeded`) with `retry-after`
+    /// and `retry-after-ms` set to the rest of the window, before any rule is tried. Every
+    /// answer carries `x-ratelimit-limit-requests`, `x-ratelimit-remaining-requests` and
+    /// `x-ratelimit-reset-requests` for the window. The window starts with the first
+    /// request and restarts with the first request after it ends.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use chat_mock::MockTransport;
+    ///
+    /// let mock = MockTransport::demo();
+    /// mock.rate_limit(2, Duration::from_secs(1)); // the third request in a second gets a 429
+    /// ```
+    pub fn rate_limit(&self, requests: u64, window: Duration) {
+        let mut st = self.shared().lock();
+        st.limiter = Limiter {
+            limit: Some((requests, window)),
+            ..Limiter::default()
+        };
+    }
+
+    /// Removes the limit of [`rate_limit`](Self::rate_limit).
+    pub fn clear_rate_limit(&self) {
+        self.shared().lock().limiter = Limiter::default();
+    }
+
+    /// Whether requests that no rule answers are answered from the stored completions when
+    /// they are stored-completion operations (on by default; a
+    /// [`ReplayTransport`](crate::ReplayTransport) turns it off, so only its cassette
+    /// answers).
+    pub fn serve_stored(&self, serve: bool) {
+        self.shared().lock().serve_stored = serve;
+    }
+
+    /// How many completions are stored (answers to `store: true` requests, less deletions).
+    pub fn stored_count(&self) -> usize {
+        self.shared().lock().store.len()
     }
 
     /// Every request received so far, in order.

@@ -305,9 +305,15 @@ impl Interaction {
                     .to_owned(),
             }),
         };
-        if status.is_none() && error.is_none() {
+        let complete = resp
+            .get("complete")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        // An exchange the client gave up on (`"complete": false`) may have neither: it is
+        // replayed as silence.
+        if status.is_none() && error.is_none() && complete {
             return Err(CassetteError::invalid(format!(
-                "{} needs a status or an error",
+                "{} needs a status, an error or \"complete\": false",
                 at("response")
             )));
         }
@@ -320,16 +326,24 @@ impl Interaction {
             response_headers: pairs_from_json(resp.get("headers"), &at("response.headers"))?,
             chunks,
             error,
-            complete: resp
-                .get("complete")
-                .and_then(Value::as_bool)
-                .unwrap_or(true),
+            complete,
         })
     }
 
     /// The answer this interaction replays.
     fn response(&self) -> MockResponse {
+        // A timeout: recorded as one by the transport, or an exchange the client gave up
+        // on (its own timeout dropped the request or the body before the end).
+        let timed_out = match &self.error {
+            Some(e) => e.kind == TransportErrorKind::Timeout,
+            None => !self.complete,
+        };
         let Some(status) = self.status else {
+            // A recorded timeout is replayed as the silence that caused it, so the
+            // client's own timeout fires again (at once under a paused tokio clock).
+            if timed_out {
+                return MockResponse::hang();
+            }
             let (kind, message) = match &self.error {
                 Some(e) => (e.kind, e.message.as_str()),
                 None => (TransportErrorKind::Other, "recorded without a response"),
@@ -350,8 +364,10 @@ impl Interaction {
                 raw = raw.header(n, v);
             }
         }
-        if let Some(e) = &self.error {
-            raw = raw.fail_after(self.chunks.len(), e.kind, &e.message);
+        match &self.error {
+            _ if timed_out => raw = raw.hang_after(self.chunks.len()),
+            Some(e) => raw = raw.fail_after(self.chunks.len(), e.kind, &e.message),
+            None => {}
         }
         raw.into()
     }
@@ -364,7 +380,23 @@ impl Interaction {
             .map(|u| u.path().to_owned())
             .unwrap_or_else(|_| self.uri.clone());
         let method = Method::from_bytes(self.method.as_bytes()).unwrap_or(Method::GET);
-        let m = Match::method(method, &path);
+        let recorded_query = query_pairs(self.uri.split_once('?').map_or("", |(_, q)| q));
+        let describe = if recorded_query.is_empty() {
+            "no query string".to_owned()
+        } else {
+            format!("query {}", self.uri.split_once('?').map_or("", |(_, q)| q))
+        };
+        // Pages of a list differ only in their query (`after=...`), so it must match too;
+        // a redacted value matches any value.
+        let m = Match::method(method, &path).when(&describe, move |r| {
+            let mut sent = query_pairs(r.uri().query().unwrap_or(""));
+            sent.sort();
+            sent.len() == recorded_query.len()
+                && sent
+                    .iter()
+                    .zip(&recorded_query)
+                    .all(|((k, v), (rk, rv))| k == rk && (v == rv || rv == REDACTED))
+        });
         match serde_json::from_slice::<Value>(&self.request_body) {
             Ok(v) => m.body_json_exact(v),
             Err(_) => {
@@ -373,6 +405,20 @@ impl Interaction {
             }
         }
     }
+}
+
+/// The `name=value` pairs of a query string, sorted (order does not matter).
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_owned(), v.to_owned())
+        })
+        .collect();
+    pairs.sort();
+    pairs
 }
 
 impl Cassette {
@@ -621,8 +667,9 @@ pub enum ReplayOrder {
     /// Each request gets the next interaction, whatever it asks.
     #[default]
     InOrder,
-    /// Each request gets the first unused interaction with the same method, path and body
-    /// (compared as JSON).
+    /// Each request gets the first unused interaction with the same method, path, query
+    /// parameters (in any order; a redacted value matches any) and body (compared as JSON),
+    /// so the pages of a list are told apart by their `after`.
     MatchRequests,
 }
 
@@ -631,7 +678,9 @@ pub enum ReplayOrder {
 ///
 /// It is a [`MockTransport`] scripted with one rule per interaction, so every assertion of
 /// the mock works on it (see [`mock`](Self::mock)), and it checks on drop that every
-/// interaction was replayed.
+/// interaction was replayed. A recorded timeout, or an exchange the client gave up on before
+/// its end, is replayed as silence from the same point, so the client's own timeout fires
+/// again (at once under a paused tokio clock).
 ///
 /// ```no_run
 /// use chat_mock::{ReplayOrder, ReplayTransport};
@@ -652,6 +701,8 @@ impl ReplayTransport {
     /// Serves `cassette`.
     pub fn new(cassette: &Cassette, order: ReplayOrder) -> Self {
         let mock = MockTransport::new();
+        // Only the cassette answers: no built-in stored completions.
+        mock.serve_stored(false);
         for (i, interaction) in cassette.interactions.iter().enumerate() {
             let matcher = match order {
                 ReplayOrder::InOrder => Match::any(),

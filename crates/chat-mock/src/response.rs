@@ -115,9 +115,10 @@ macro_rules! head_methods {
 /// [`MockStream`], [`MockApiError`], [`MockRaw`]) that convert into a `MockResponse`.
 ///
 /// A completion given to a request with `"stream": true` is served as an event stream with
-/// the same text, refusal, function tool calls, finish reasons and usage, so one script serves
-/// both kinds of calls (custom tool calls, annotations, log probabilities and audio are not
-/// streamed; script a [`MockStream`] or [`MockResponse::sse`] for those).
+/// the same text, refusal, function tool calls, finish reasons, usage and content log
+/// probabilities (one token per chunk), so one script serves both kinds of calls (custom tool
+/// calls, annotations and audio are not streamed; script a [`MockStream`] or
+/// [`MockResponse::sse`] for those).
 #[derive(Debug, Clone)]
 pub struct MockResponse {
     kind: Kind,
@@ -135,6 +136,7 @@ enum Kind {
         delay: Option<Duration>,
     },
     Hang,
+    Demo(Head),
 }
 
 /// What rendering a [`MockResponse`] for a request gives.
@@ -259,6 +261,35 @@ impl MockResponse {
         MockResponse { kind: Kind::Hang }
     }
 
+    /// A demo answer computed from each request, so any app gets a plausible, valid answer
+    /// without a script.
+    ///
+    /// It honours what the request asks for: `n` choices; `logprobs` and `top_logprobs`
+    /// (one entry per token, the token itself the most likely, `bytes` its UTF-8);
+    /// `max_completion_tokens` (or the older `max_tokens`), which cuts the text and finishes
+    /// with `length`; `stop` sequences; `response_format` `json_object` (a JSON object) and
+    /// `json_schema` (JSON that validates against the schema, generated deterministically
+    /// from the request); function `tools` with `tool_choice` `auto` / `required` (every
+    /// tool called in parallel, or the first one when `parallel_tool_calls` is false), a
+    /// named function, or `none`, with arguments that validate against each tool's
+    /// parameters; and streaming (text one word per chunk, or one token per chunk with its
+    /// log probabilities when `logprobs` is set; usage when `stream_options.include_usage` is
+    /// set). When the last message is a tool result it answers with text, so tool loops end. A text answer reads `chat-mock demo answer to:
+    /// <last user message>`. Usage counts whitespace-separated words as tokens.
+    ///
+    /// ```
+    /// use chat_mock::{Match, MockResponse, MockTransport};
+    ///
+    /// let mock = MockTransport::new();
+    /// mock.on(Match::chat()).respond(MockResponse::demo()).always();
+    /// # mock.check_on_drop(false);
+    /// ```
+    pub fn demo() -> MockResponse {
+        MockResponse {
+            kind: Kind::Demo(Head::default()),
+        }
+    }
+
     /// Waits this long before answering, on the tokio clock.
     pub fn delay(mut self, delay: Duration) -> MockResponse {
         match &mut self.kind {
@@ -267,6 +298,7 @@ impl MockResponse {
             Kind::Error(e) => e.head.delay = Some(delay),
             Kind::Raw(r) => r.head.delay = Some(delay),
             Kind::Fail { delay: d, .. } => *d = Some(delay),
+            Kind::Demo(h) => h.delay = Some(delay),
             Kind::Hang => {}
         }
         self
@@ -281,7 +313,29 @@ impl MockResponse {
             Kind::Raw(r) => format!("raw {}", r.status.as_u16()),
             Kind::Fail { kind, .. } => format!("transport error ({kind:?})"),
             Kind::Hang => "no answer".into(),
+            Kind::Demo(_) => "demo answer".into(),
         }
+    }
+
+    /// The completion this answer serves to `request`, for completions and demo answers
+    /// (what `store: true` keeps).
+    pub(crate) fn completion_for(
+        &self,
+        request: &RecordedRequest,
+    ) -> Option<CreateChatCompletionResponse> {
+        match &self.kind {
+            Kind::Completion(c) => Some(c.resolve(request)),
+            Kind::Demo(_) => Some(
+                MockCompletion::from_response(crate::demo::completion(request)).resolve(request),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Whether the answer is given byte for byte (raw answers and faults), so the mock adds
+    /// none of the headers a real server sends.
+    pub(crate) fn is_exact(&self) -> bool {
+        matches!(self.kind, Kind::Raw(_) | Kind::Fail { .. } | Kind::Hang)
     }
 
     pub(crate) fn render(&self, request: &RecordedRequest) -> Outcome {
@@ -296,6 +350,14 @@ impl MockResponse {
                 delay,
             } => Outcome::Ready(*delay, Err(TransportError::new(*kind, message.clone()))),
             Kind::Hang => Outcome::Hang,
+            Kind::Demo(head) => {
+                let completion = MockCompletion {
+                    head: head.clone(),
+                    template: crate::demo::completion(request),
+                    stream_words: true,
+                };
+                Outcome::Ready(head.delay, Ok(completion.render(request)))
+            }
         }
     }
 }
@@ -352,6 +414,8 @@ impl From<CreateChatCompletionResponse> for MockResponse {
 pub struct MockCompletion {
     pub(crate) head: Head,
     template: CreateChatCompletionResponse,
+    /// Streams text one word per chunk instead of whole.
+    stream_words: bool,
 }
 
 impl MockCompletion {
@@ -368,6 +432,7 @@ impl MockCompletion {
                 choices: vec![choice],
                 ..Default::default()
             },
+            stream_words: false,
         }
     }
 
@@ -399,6 +464,7 @@ impl MockCompletion {
         out.unwrap_or_else(|| MockCompletion {
             head: Head::default(),
             template: CreateChatCompletionResponse::default(),
+            stream_words: false,
         })
     }
 
@@ -465,6 +531,7 @@ impl MockCompletion {
         MockCompletion {
             head: Head::default(),
             template: response,
+            stream_words: false,
         }
     }
 
@@ -539,6 +606,9 @@ impl MockCompletion {
         let resolved = self.resolve(request);
         if request.is_stream() {
             let mut stream = MockStream::from_completion(&resolved);
+            if self.stream_words {
+                stream = stream.chunk_words();
+            }
             stream.head = self.head.clone();
             return stream.render(request);
         }

@@ -26,7 +26,8 @@ use crate::MockTransport;
 /// `content-length`, streams as `text/event-stream` with chunked transfer, and an
 /// `x-request-id` on every answer, so any HTTP client (including the official OpenAI
 /// libraries, given [`base_url`](Self::base_url)) can use it. Requests are recorded by the
-/// mock as usual. Transport faults become connection faults: a connect or I/O error closes
+/// mock as usual; stored completions, rate limits and the `404` for unknown paths work as
+/// with the mock alone. Transport faults become connection faults: a connect or I/O error closes
 /// the connection without an answer, a broken stream aborts the chunked body, and a hang
 /// keeps the connection open and silent.
 ///

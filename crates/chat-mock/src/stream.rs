@@ -59,6 +59,8 @@ struct StreamChoice {
     text: Option<String>,
     refusal: Option<String>,
     pieces: Option<Vec<String>>,
+    /// Log probabilities of the content, one entry per piece.
+    logprobs: Option<Vec<Value>>,
     tool_calls: Vec<ToolCallSpec>,
     chunking: Chunking,
     finish_reason: Option<FinishReason>,
@@ -150,10 +152,34 @@ impl MockStream {
         s.choices = resp
             .choices
             .iter()
-            .map(|c| StreamChoice {
+            .map(|c| {
+                // Content with log probabilities is streamed token by token, each chunk with
+                // its token's entry, as the API does.
+                let tokens = c
+                    .logprobs
+                    .as_ref()
+                    .and_then(|l| l.content.as_ref())
+                    .filter(|t| {
+                        !t.is_empty()
+                            && c.message.content.as_deref()
+                                == Some(
+                                    t.iter()
+                                        .map(|t| t.token.as_str())
+                                        .collect::<String>()
+                                        .as_str(),
+                                )
+                    });
+                (c, tokens)
+            })
+            .map(|(c, tokens)| StreamChoice {
                 text: c.message.content.clone(),
+                pieces: tokens.map(|t| t.iter().map(|t| t.token.clone()).collect()),
+                logprobs: tokens.map(|t| {
+                    t.iter()
+                        .map(|t| serde_json::to_value(t).unwrap_or(Value::Null))
+                        .collect()
+                }),
                 refusal: c.message.refusal.clone(),
-                pieces: None,
                 tool_calls: c
                     .message
                     .tool_calls
@@ -374,8 +400,12 @@ impl MockStream {
                 (None, Some(t)) => split(t, c.chunking),
                 (None, None) => Vec::new(),
             };
-            for p in text_pieces {
-                out.push(chunk(delta(i, json!({ "content": p }), None), None));
+            for (k, p) in text_pieces.into_iter().enumerate() {
+                let mut d = delta(i, json!({ "content": p }), None);
+                if let Some(entry) = c.logprobs.as_ref().and_then(|l| l.get(k)) {
+                    d[0]["logprobs"] = json!({"content": [entry], "refusal": null});
+                }
+                out.push(chunk(d, None));
             }
             if let Some(r) = &c.refusal {
                 for p in split(r, c.chunking) {

@@ -196,3 +196,76 @@ async fn chosen_headers_are_redacted_too() {
         Some("blue")
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_recorded_timeout_replays_as_a_hang_until_the_clients_timeout() {
+    use chat_core::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
+    use std::time::Duration;
+
+    let upstream = MockTransport::new();
+    upstream.push(MockResponse::hang());
+    upstream.push(MockStream::text("one two three four").hang_after(3));
+    let recording = RecordingTransport::new(upstream.clone());
+    let config = || {
+        MockTransport::client_config()
+            .max_retries(0)
+            .timeout(Duration::from_secs(5))
+            .stream_idle_timeout(Duration::from_secs(5))
+    };
+    let request = CreateChatCompletionRequest::new("m", [Message::user("slow")]);
+    let live = chat_core::Client::new(config(), recording.clone());
+    let e = live.create_chat_completion(&request).await.unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+    let stream = live.create_chat_completion_stream(&request).await.unwrap();
+    let e = stream.final_response().await.unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+    let path = cassette_path("timeouts");
+    recording.save(&path).unwrap();
+
+    let replay = ReplayTransport::from_file(&path, ReplayOrder::InOrder).unwrap();
+    let client = chat_core::Client::new(config(), replay.clone());
+    let started = tokio::time::Instant::now();
+    let e = client.create_chat_completion(&request).await.unwrap_err();
+    assert!(
+        e.is_timeout(),
+        "replayed as a hang, not a closed connection: {e}"
+    );
+    // The client waited for its own timeout (on the paused clock), as it did live.
+    assert!(started.elapsed() >= Duration::from_secs(5));
+    let stream = client
+        .create_chat_completion_stream(&request)
+        .await
+        .unwrap();
+    let e = stream.final_response().await.unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+    replay.mock().assert_all_used();
+}
+
+#[tokio::test]
+async fn matching_replay_tells_pages_apart_by_query_string() {
+    let upstream = MockTransport::new();
+    upstream.push(MockResponse::json(200, serde_json::json!({"page": 1})));
+    upstream.push(MockResponse::json(200, serde_json::json!({"page": 2})));
+    let recording = RecordingTransport::new(upstream);
+    let get = |uri: &str| {
+        http::Request::get(uri)
+            .header("authorization", "Bearer sk-test-secret")
+            .body(Bytes::new())
+            .unwrap()
+    };
+    let base = "https://api.openai.com/v1/chat/completions";
+    see(&recording, get(&format!("{base}?limit=2"))).await;
+    see(&recording, get(&format!("{base}?limit=2&after=chatcmpl-2"))).await;
+    let replay = ReplayTransport::new(&recording.cassette(), ReplayOrder::MatchRequests);
+
+    // Asked in the other order, and with the parameters reordered, each gets its own page.
+    let page = |s: Seen| String::from_utf8(s.chunks.concat()).unwrap();
+    let second = see(&replay, get(&format!("{base}?after=chatcmpl-2&limit=2"))).await;
+    assert_eq!(page(second), r#"{"page":2}"#);
+    let first = see(&replay, get(&format!("{base}?limit=2"))).await;
+    assert_eq!(page(first), r#"{"page":1}"#);
+    // A query never recorded matches nothing.
+    let other = see(&replay, get(&format!("{base}?limit=3"))).await;
+    assert_eq!(other.status, Some(500));
+    replay.mock().check_on_drop(false);
+}

@@ -2,6 +2,8 @@
 //! plain and streamed answers, errors, faults, recording and shutdown.
 #![cfg(feature = "server")]
 
+mod support;
+
 use std::net::SocketAddr;
 
 use bytes::Bytes;
@@ -158,8 +160,10 @@ async fn errors_and_unmatched_requests_over_http() {
     .await;
     assert_eq!(resp.status(), 429);
     assert_eq!(resp.headers()["retry-after"], "3");
+    // A path the API does not have: a 404 with an OpenAI-shaped body that still says why
+    // no rule answered.
     let resp = send(server.addr(), "GET", "/v1/models", json!(null)).await;
-    assert_eq!(resp.status(), 500);
+    assert_eq!(resp.status(), 404);
     assert_eq!(resp.headers()["x-should-retry"], "false");
     let (chunks, _) = frames(resp.into_body()).await;
     let v: serde_json::Value = serde_json::from_slice(&chunks.concat()).unwrap();
@@ -168,6 +172,22 @@ async fn errors_and_unmatched_requests_over_http() {
         message.contains("no rule matched request #1: GET /v1/models"),
         "{message}"
     );
+    assert!(
+        message.starts_with("Invalid URL (GET /v1/models)"),
+        "{message}"
+    );
+    assert_eq!(v["error"]["type"], "invalid_request_error");
+    assert_eq!(v["error"]["code"], "unknown_url");
+    // A chat path no rule answers stays a 500 naming the rules.
+    let resp = send(
+        server.addr(),
+        "POST",
+        "/v1/chat/completions",
+        chat(false, "y"),
+    )
+    .await;
+    assert_eq!(resp.status(), 500);
+    assert_eq!(mock.unmatched_requests().len(), 2);
     mock.check_on_drop(false);
 }
 
@@ -280,4 +300,136 @@ async fn a_hand_written_cassette_is_served_over_http() {
     let (chunks, _) = frames(resp.into_body()).await;
     assert!(String::from_utf8_lossy(&chunks.concat()).contains("slow down"));
     replay.mock().assert_all_used();
+}
+
+async fn json_of(resp: hyper::Response<Incoming>) -> serde_json::Value {
+    let (chunks, broken) = frames(resp.into_body()).await;
+    assert!(!broken);
+    serde_json::from_slice(&chunks.concat()).unwrap()
+}
+
+#[tokio::test]
+async fn demo_answers_and_stored_completions_over_http() {
+    let mock = MockTransport::demo();
+    mock.rate_limit(100, std::time::Duration::from_secs(60));
+    let server = MockServer::start(mock.clone()).await;
+    let schema = json!({"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer", "minimum": 1, "maximum": 7}}, "required": ["city", "days"], "additionalProperties": false});
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let mut body = chat(false, &format!("plan {i}"));
+        body["store"] = json!(true);
+        body["metadata"] = json!({"trip": if i == 1 { "b" } else { "a" }});
+        body["response_format"] = json!({"type": "json_schema", "json_schema": {"name": "plan", "strict": true, "schema": schema}});
+        let resp = send(server.addr(), "POST", "/v1/chat/completions", body).await;
+        assert_eq!(resp.status(), 200);
+        assert!(resp.headers().contains_key("x-request-id"));
+        assert!(resp.headers().contains_key("openai-processing-ms"));
+        assert_eq!(resp.headers()["x-ratelimit-limit-requests"], "100");
+        let v = json_of(resp).await;
+        let plan: serde_json::Value =
+            serde_json::from_str(v["choices"][0]["message"]["content"].as_str().unwrap()).unwrap();
+        support::schema_check::assert_valid(&schema, &plan);
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    // Pages are told apart by their query string.
+    let page1 = json_of(
+        send(
+            server.addr(),
+            "GET",
+            "/v1/chat/completions?limit=2",
+            json!(null),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(page1["object"], "list");
+    assert_eq!(page1["has_more"], true);
+    assert_eq!(page1["data"].as_array().unwrap().len(), 2);
+    let after = page1["last_id"].as_str().unwrap();
+    let page2 = json_of(
+        send(
+            server.addr(),
+            "GET",
+            &format!("/v1/chat/completions?limit=2&after={after}"),
+            json!(null),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(page2["data"][0]["id"], ids[2].as_str());
+    assert_eq!(page2["has_more"], false);
+    let filtered = json_of(
+        send(
+            server.addr(),
+            "GET",
+            "/v1/chat/completions?metadata%5Btrip%5D=b",
+            json!(null),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(filtered["data"].as_array().unwrap().len(), 1);
+    assert_eq!(filtered["data"][0]["id"], ids[1].as_str());
+
+    let one = json_of(
+        send(
+            server.addr(),
+            "GET",
+            &format!("/v1/chat/completions/{}", ids[0]),
+            json!(null),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(one["metadata"]["trip"], "a");
+    let updated = json_of(
+        send(
+            server.addr(),
+            "POST",
+            &format!("/v1/chat/completions/{}", ids[0]),
+            json!({"metadata": {"trip": "c"}}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(updated["metadata"]["trip"], "c");
+    let messages = json_of(
+        send(
+            server.addr(),
+            "GET",
+            &format!("/v1/chat/completions/{}/messages", ids[0]),
+            json!(null),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(messages["data"][0]["content"], "plan 0");
+    assert_eq!(messages["data"][0]["role"], "user");
+    let deleted = json_of(
+        send(
+            server.addr(),
+            "DELETE",
+            &format!("/v1/chat/completions/{}", ids[0]),
+            json!(null),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        deleted,
+        json!({"object": "chat.completion.deleted", "id": ids[0], "deleted": true})
+    );
+    let gone = send(
+        server.addr(),
+        "GET",
+        &format!("/v1/chat/completions/{}", ids[0]),
+        json!(null),
+    )
+    .await;
+    assert_eq!(gone.status(), 404);
+    assert_eq!(
+        json_of(gone).await["error"]["type"],
+        "invalid_request_error"
+    );
+    mock.assert_all_used();
 }

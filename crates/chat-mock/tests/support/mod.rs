@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: requests and body reading at the transport level.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod schema_check;
+
 use bytes::Bytes;
 use chat_core::types::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse};
 use chat_core::{Body, Transport, TransportError};
