@@ -271,7 +271,7 @@ pub enum ParsedEvent<T> {
     /// `Completed`, which becomes [`ParsedEvent::Completed`].
     Event(ChatCompletionEvent),
     /// The stream ended: the whole response with each choice parsed. Always the last event.
-    Completed(ParsedChatCompletion<T>),
+    Completed(Box<ParsedChatCompletion<T>>),
 }
 
 /// A streamed structured output (from
@@ -335,7 +335,9 @@ impl<T: DeserializeOwned> ParsedChatCompletionStream<T> {
             }
             ChatCompletionEvent::Completed(response) => {
                 let response = Response::new(*response, self.events.meta().clone());
-                return Some(parse_choices(response).map(ParsedEvent::Completed));
+                return Some(
+                    parse_choices(response).map(|done| ParsedEvent::Completed(Box::new(done))),
+                );
             }
             other => ParsedEvent::Event(other),
         }))
@@ -345,7 +347,7 @@ impl<T: DeserializeOwned> ParsedChatCompletionStream<T> {
     pub async fn final_completion(mut self) -> Result<ParsedChatCompletion<T>, StructuredError> {
         while let Some(event) = self.next().await {
             if let ParsedEvent::Completed(done) = event? {
-                return Ok(done);
+                return Ok(*done);
             }
         }
         // Unreachable in practice: a stream that ends without error ends with `Completed`.

@@ -318,7 +318,7 @@ impl Strict {
         };
         map.retain(|key, value| {
             !DROPPED.contains(&key.as_str())
-                && !(key == "format" && !value.as_str().is_some_and(|f| FORMATS.contains(&f)))
+                && (key != "format" || value.as_str().is_some_and(|f| FORMATS.contains(&f)))
         });
         if let Some(one_of) = map.remove("oneOf") {
             if map.contains_key("anyOf") {
