@@ -457,7 +457,8 @@ impl ToolRunner {
                 tools.push(definition.clone());
             }
         }
-        request.tools = Some(tools);
+        // No `tools: []`: the API refuses an empty list.
+        request.tools = if tools.is_empty() { None } else { Some(tools) };
         let mut calls_made = Vec::new();
         for round in 1..=self.max_rounds {
             let response = match Self::send(client, &request, &mut on_event).await {

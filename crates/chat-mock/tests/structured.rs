@@ -573,3 +573,28 @@ async fn the_tool_loop_stops_at_the_round_limit_with_the_conversation() {
         other => panic!("expected a request error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_runner_without_tools_sends_no_empty_tool_list_and_keeps_the_request_tools() {
+    let mock = MockTransport::new();
+    mock.push(MockResponse::text("Hello."));
+    let run = ToolRunner::new()
+        .run(&mock.client(), ask("hi"))
+        .await
+        .unwrap();
+    assert_eq!(run.rounds, 1);
+    assert!(body(&mock, 0).get("tools").is_none(), "{}", body(&mock, 0));
+
+    // A tool of the request's own (here one the runner has too) is not sent twice.
+    let mock = MockTransport::new();
+    mock.push(MockResponse::text("Hello."));
+    let own = chat_core::types::Tool::function("get_weather", "mine", json!({"type": "object"}));
+    runner(Arc::default(), Arc::default())
+        .run(&mock.client(), ask("hi").tools(vec![own]))
+        .await
+        .unwrap();
+    let tools = body(&mock, 0)["tools"].clone();
+    assert_eq!(tools.as_array().unwrap().len(), 2);
+    assert_eq!(tools[0]["function"]["description"], "mine");
+    assert_eq!(tools[1]["function"]["name"], "to_fahrenheit");
+}

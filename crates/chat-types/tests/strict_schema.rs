@@ -415,3 +415,82 @@ fn a_strict_schema_still_parses_what_serde_parses() {
     let person: Person = serde_json::from_value(answer).unwrap();
     assert_eq!((person.name.as_str(), person.work.is_none()), ("Ada", true));
 }
+
+/// What openai-python 1.x's `to_strict_json_schema` gives for pydantic models with the same
+/// fields as `Person` and `Drawing` (recorded output of that function; pydantic's
+/// `Optional[Address]`, `Field(description=...)`, `score: float = 0.0`, `class Color(str, Enum)`).
+const PYTHON_PERSON: &str = r##"{"$defs": {"Address": {"additionalProperties": false, "description": "An address.", "properties": {"city": {"title": "City", "type": "string"}, "street": {"title": "Street", "type": "string"}}, "required": ["street", "city"], "title": "Address", "type": "object"}}, "additionalProperties": false, "properties": {"age": {"title": "Age", "type": "integer"}, "home": {"additionalProperties": false, "description": "Where the person lives.", "properties": {"city": {"title": "City", "type": "string"}, "street": {"title": "Street", "type": "string"}}, "required": ["street", "city"], "title": "Address", "type": "object"}, "name": {"title": "Name", "type": "string"}, "nickname": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Nickname"}, "past": {"items": {"$ref": "#/$defs/Address"}, "title": "Past", "type": "array"}, "score": {"default": 0.0, "title": "Score", "type": "number"}, "tags": {"items": {"type": "string"}, "title": "Tags", "type": "array"}, "work": {"anyOf": [{"$ref": "#/$defs/Address"}, {"type": "null"}]}}, "required": ["name", "age", "home", "work", "nickname", "score", "tags", "past"], "title": "Person", "type": "object"}"##;
+const PYTHON_DRAWING: &str = r##"{"$defs": {"Color": {"enum": ["Red", "Green"], "title": "Color", "type": "string"}}, "additionalProperties": false, "properties": {"accent": {"anyOf": [{"$ref": "#/$defs/Color"}, {"type": "null"}]}, "color": {"$ref": "#/$defs/Color"}}, "required": ["color", "accent"], "title": "Drawing", "type": "object"}"##;
+
+#[derive(JsonSchema, Deserialize)]
+#[schemars(rename = "Drawing")]
+struct ColorsOnly {
+    color: Color,
+    accent: Option<Color>,
+}
+
+/// Removes what differs only in form between the two generators: pydantic's `title` on
+/// every property and its `default`, the order of `required`, and `anyOf [X, null]` for
+/// a simple type, which schemars writes `"type": [X, "null"]`.
+fn normalize(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.remove("title");
+            map.remove("default");
+            if let Some(Value::Array(required)) = map.get_mut("required") {
+                required.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+            }
+            if let Some(Value::Array(variants)) = map.get("anyOf") {
+                if let [Value::Object(a), b] = variants.as_slice() {
+                    if *b == json!({"type": "null"})
+                        && a.len() == 1
+                        && a.get("type").is_some_and(Value::is_string)
+                    {
+                        let t = a["type"].clone();
+                        map.remove("anyOf");
+                        map.insert("type".into(), json!([t, "null"]));
+                    }
+                }
+            }
+            map.values_mut().for_each(normalize);
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalize),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_schemas_match_what_openai_python_sends_for_the_same_models() {
+    for (mut ours, python) in [
+        (strict::<Person>(), PYTHON_PERSON),
+        (strict::<ColorsOnly>(), PYTHON_DRAWING),
+    ] {
+        let mut python: Value = serde_json::from_str(python).unwrap();
+        // The one difference of substance: `age` is a `u32` here, a Python `int` there.
+        if let Some(age) = ours.pointer_mut("/properties/age") {
+            assert_eq!(
+                age.as_object_mut().unwrap().remove("minimum"),
+                Some(json!(0))
+            );
+        }
+        normalize(&mut ours);
+        normalize(&mut python);
+        assert_eq!(ours, python);
+    }
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename = "a_very_long_type_name_that_goes_on_and_on_well_past_the_limit_of_the_api")]
+struct LongName {
+    x: bool,
+}
+
+#[test]
+fn names_are_cut_to_64_characters() {
+    let name = schema_name_for::<LongName>();
+    assert_eq!(name.len(), 64);
+    assert!(
+        "a_very_long_type_name_that_goes_on_and_on_well_past_the_limit_of_the_api"
+            .starts_with(&name)
+    );
+}
