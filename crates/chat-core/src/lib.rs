@@ -165,7 +165,7 @@ pub use transport::{Body, Transport, TransportError, TransportErrorKind};
 
 pub use accumulate::ChatCompletionAccumulator;
 pub use events::{ChatCompletionEvent, ChatCompletionEventStream};
-pub use partial_json::complete_partial_json;
+pub use partial_json::{complete_partial_json, PartialJson};
 pub use sse::{SseDecoder, SseEvent, SseEvents, SseStream};
 pub use stream::{ChatCompletionStream, StreamConfig, StreamMeta};
 #[cfg(feature = "schema")]

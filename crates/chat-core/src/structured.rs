@@ -13,7 +13,7 @@ use crate::types::{
     ResponseFormat, SchemaError,
 };
 use crate::{
-    complete_partial_json, ChatCompletionEvent, ChatCompletionEventStream, Client, Error, Response,
+    ChatCompletionEvent, ChatCompletionEventStream, Client, Error, PartialJson, Response,
     ResponseMeta,
 };
 
@@ -263,8 +263,9 @@ pub enum ParsedEvent<T> {
         /// The new text.
         delta: String,
         /// The JSON so far with open strings, arrays and objects closed
-        /// ([`complete_partial_json`]); `None` until enough has arrived. Best effort: a
-        /// snapshot need not match `T` yet.
+        /// ([`PartialJson`]); `None` until enough has arrived. Best effort: a
+        /// snapshot need not match `T` yet. Each snapshot parses the text so far, so its
+        /// cost grows with the length of the answer.
         snapshot: Option<Value>,
     },
     /// Any other event of the stream (refusal pieces, finish reasons, usage, ...), except
@@ -306,7 +307,7 @@ pub enum ParsedEvent<T> {
 pub struct ParsedChatCompletionStream<T> {
     events: ChatCompletionEventStream,
     /// The text so far of each choice, by index.
-    texts: Vec<String>,
+    texts: Vec<PartialJson>,
     _parsed: PhantomData<fn() -> T>,
 }
 
@@ -324,13 +325,13 @@ impl<T: DeserializeOwned> ParsedChatCompletionStream<T> {
             } => {
                 let slot = choice_index as usize;
                 if self.texts.len() <= slot {
-                    self.texts.resize_with(slot + 1, String::new);
+                    self.texts.resize_with(slot + 1, PartialJson::new);
                 }
-                self.texts[slot].push_str(&delta);
+                self.texts[slot].push(&delta);
                 ParsedEvent::ContentDelta {
                     choice_index,
                     delta,
-                    snapshot: complete_partial_json(&self.texts[slot]),
+                    snapshot: self.texts[slot].snapshot(),
                 }
             }
             ChatCompletionEvent::Completed(response) => {
