@@ -494,3 +494,78 @@ fn names_are_cut_to_64_characters() {
             .starts_with(&name)
     );
 }
+
+#[derive(JsonSchema)]
+struct Base {
+    id: u32,
+}
+
+#[derive(JsonSchema)]
+struct Flat {
+    #[serde(flatten)]
+    base: Base,
+    name: String,
+    #[serde(skip)]
+    secret: u8,
+}
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum Loose {
+    Number(u32),
+    Text(String),
+    Pair { a: bool },
+}
+
+#[derive(JsonSchema)]
+#[serde(tag = "t", content = "c")]
+enum Adjacent {
+    A(u32),
+    B,
+}
+
+#[derive(JsonSchema)]
+struct Empty {}
+
+#[derive(JsonSchema)]
+struct SerdeShapes {
+    flat: Flat,
+    loose: Loose,
+    adjacent: Adjacent,
+    many: Option<Vec<Base>>,
+    empty: Empty,
+}
+
+#[test]
+fn flatten_untagged_adjacent_and_empty_structs() {
+    let s = strict::<SerdeShapes>();
+    let defs = &s["$defs"];
+    // Flattened fields are the struct's own; skipped ones are not there.
+    assert_eq!(defs["Flat"]["required"], json!(["id", "name"]));
+    assert_eq!(defs["Flat"]["additionalProperties"], false);
+    assert_eq!(
+        defs["Loose"],
+        json!({"anyOf": [
+            {"type": "integer", "minimum": 0},
+            {"type": "string"},
+            {"type": "object", "properties": {"a": {"type": "boolean"}}, "required": ["a"], "additionalProperties": false}
+        ]})
+    );
+    assert_eq!(defs["Adjacent"]["anyOf"][0]["required"], json!(["t", "c"]));
+    assert_eq!(
+        defs["Adjacent"]["anyOf"][1]["properties"]["t"],
+        json!({"type": "string", "const": "B"})
+    );
+    assert_eq!(
+        defs["Empty"],
+        json!({"type": "object", "properties": {}, "required": [], "additionalProperties": false})
+    );
+    assert_eq!(
+        s["properties"]["many"],
+        json!({"type": ["array", "null"], "items": {"$ref": "#/$defs/Base"}})
+    );
+    assert_eq!(
+        s["required"],
+        json!(["flat", "loose", "adjacent", "empty", "many"])
+    );
+}
