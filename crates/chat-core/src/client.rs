@@ -75,6 +75,7 @@ impl Prepared {
                 "the base URL must not have a query; use Config::query",
             ));
         }
+        check_no_userinfo(&uri, "the base URL")?;
         let value = |what: &str, v: &str| {
             HeaderValue::try_from(v).map_err(|_| {
                 Error::invalid_config(format!("the {what} is not a valid header value"))
@@ -117,6 +118,18 @@ impl Prepared {
             completions,
         })
     }
+}
+
+/// Rejects a URL with user information (`user:password@host`): it is never used to
+/// authenticate, and would reach the transport (and its logs). The error does not quote it.
+fn check_no_userinfo(uri: &Uri, what: &str) -> Result<(), Error> {
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(Error::invalid_config(format!(
+            "{what} contains user information (`user:password@`), which is never used to \
+             authenticate; remove it and set the key with Config::api_key (or a header)"
+        )));
+    }
+    Ok(())
 }
 
 /// The path of creating a chat completion, relative to the base URL.
@@ -319,12 +332,14 @@ impl Client {
                 .chain(&call.query)
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         );
-        Uri::try_from(url).map_err(|_| {
+        let uri = Uri::try_from(url).map_err(|_| {
             Error::invalid_config(format!(
                 "the request path {:?} does not form a valid URL",
-                call.path
+                crate::url::redact_url(&call.path)
             ))
-        })
+        })?;
+        check_no_userinfo(&uri, "the request URL")?;
+        Ok(uri)
     }
 
     /// Builds the request of one attempt, with every header.
@@ -383,10 +398,25 @@ impl Client {
             .and_then(|o| o.max_retries)
             .unwrap_or(config.max_retries);
         let timeout = options.and_then(|o| o.timeout).unwrap_or(config.timeout);
-        let deadline = options
-            .and_then(|o| o.deadline)
-            .unwrap_or(config.deadline)
-            .and_then(|d| Instant::now().checked_add(d).map(|at| (at, d)));
+        let start = Instant::now();
+        let limit_of = |after: Option<Duration>, kind: TimeoutKind| {
+            after.and_then(|after| Some((start.checked_add(after)?, Timeout { kind, after })))
+        };
+        let overall = limit_of(
+            options.and_then(|o| o.deadline).unwrap_or(config.deadline),
+            TimeoutKind::Deadline,
+        );
+        // A stream's whole-stream deadline counts from the call, so it bounds getting it too.
+        let stream_deadline = match call.read {
+            Read::EventStream => limit_of(
+                options
+                    .and_then(|o| o.stream_deadline)
+                    .unwrap_or(config.stream_deadline),
+                TimeoutKind::StreamDeadline,
+            ),
+            _ => None,
+        };
+        let deadline = earliest(overall, stream_deadline);
         let max_attempts = max_retries.saturating_add(1);
 
         // Shared by the contexts of every attempt (cloning them allocates nothing).
@@ -406,7 +436,7 @@ impl Client {
                     will_retry: false,
                 };
                 // One limit for the whole attempt, from asking for the credential to reading.
-                let limit = attempt_limit(timeout, deadline);
+                let limit = attempt_limit(timeout, deadline.clone());
                 let until = limit.as_ref().map(|(at, _)| *at);
                 let mut head_request_id = None;
                 let work = async {
@@ -519,11 +549,24 @@ impl Client {
         for m in config.middleware.iter().rev() {
             m.on_response(&head, ctx);
         }
+        let encoding = undecoded_encoding(&head.headers);
         if !head.status.is_success() {
             // Until the attempt's limit at most: an error head whose body stalls is still
             // returned as the API error it is, with the body read so far.
             let bytes = read_prefix(body, MAX_ERROR_BODY, until).await;
-            return Err(ApiError::from_response(head.status, head.headers, &bytes).into());
+            let Some(encoding) = encoding else {
+                return Err(ApiError::from_response(head.status, head.headers, &bytes).into());
+            };
+            // Compressed bytes are noise as text: keep the status, say why the body is missing.
+            let mut api = ApiError::from_response(head.status, head.headers, b"");
+            api.body = format!(
+                "[{} bytes of {encoding}-encoded body, not decoded]",
+                bytes.len()
+            );
+            return Err(api.into());
+        }
+        if let (Some(encoding), Read::Full | Read::EventStream) = (encoding, call.read) {
+            return Err(encoded_body_error(&head, encoding));
         }
         match call.read {
             Read::Full => {
@@ -550,6 +593,7 @@ impl Client {
                     snippet: text_prefix(&bytes, SNIPPET_BYTES),
                     status: Some(head.status),
                     request_id: crate::meta::request_id(&head.headers),
+                    content_encoding: None,
                 }
                 .into())
             }
@@ -564,10 +608,10 @@ impl Client {
 }
 
 /// When the attempt starting now must end, and the error it then ends with: the per-attempt
-/// `timeout` or the overall `deadline`, whichever comes first (the deadline on a tie).
+/// `timeout` or the `deadline` across attempts, whichever comes first (the deadline on a tie).
 fn attempt_limit(
     timeout: Option<Duration>,
-    deadline: Option<(Instant, Duration)>,
+    deadline: Option<(Instant, Timeout)>,
 ) -> Option<(Instant, Timeout)> {
     let per_attempt = timeout.and_then(|after| {
         let at = Instant::now().checked_add(after)?;
@@ -579,16 +623,15 @@ fn attempt_limit(
             },
         ))
     });
-    let overall = deadline.map(|(at, after)| {
-        (
-            at,
-            Timeout {
-                kind: TimeoutKind::Deadline,
-                after,
-            },
-        )
-    });
-    match (per_attempt, overall) {
+    earliest(per_attempt, deadline)
+}
+
+/// The limit that comes first (`b` on a tie).
+fn earliest(
+    a: Option<(Instant, Timeout)>,
+    b: Option<(Instant, Timeout)>,
+) -> Option<(Instant, Timeout)> {
+    match (a, b) {
         (Some(a), Some(b)) => Some(if a.0 < b.0 { a } else { b }),
         (a, b) => a.or(b),
     }
@@ -663,6 +706,55 @@ fn not_an_event_stream(head: &ResponseHead, bytes: &[u8]) -> Error {
         snippet: text_prefix(bytes, SNIPPET_BYTES),
         status: Some(head.status),
         request_id: crate::meta::request_id(&head.headers),
+        content_encoding: None,
+    }
+    .into()
+}
+
+/// The `Content-Encoding` of a response that nothing decoded (a transport that decodes a
+/// body removes the header), lowercased; `None` for none or `identity`.
+fn undecoded_encoding(headers: &HeaderMap) -> Option<String> {
+    let mut out = String::new();
+    for value in headers.get_all(http::header::CONTENT_ENCODING) {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        for coding in text.split(',').map(str::trim) {
+            if coding.is_empty() || coding.eq_ignore_ascii_case("identity") {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            out.push_str(&coding.to_ascii_lowercase());
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The decode error of a 2xx body in an encoding nothing decoded, naming it (and the
+/// chat-hyper feature that decodes it, if one does).
+fn encoded_body_error(head: &ResponseHead, encoding: String) -> Error {
+    let feature = match encoding.as_str() {
+        "gzip" | "x-gzip" => Some("gzip"),
+        "br" => Some("br"),
+        "zstd" => Some("zstd"),
+        _ => None,
+    };
+    let mut message = format!(
+        "the response body is encoded with `{encoding}` (Content-Encoding), which the \
+         transport did not decode"
+    );
+    if let Some(feature) = feature {
+        message.push_str(&format!(
+            " (chat-hyper decodes it with its `{feature}` feature)"
+        ));
+    }
+    DecodeError {
+        message,
+        path: None,
+        snippet: String::new(),
+        status: Some(head.status),
+        request_id: crate::meta::request_id(&head.headers),
+        content_encoding: Some(encoding),
     }
     .into()
 }
@@ -711,6 +803,7 @@ async fn read_body(body: Body, limit: usize, head: &ResponseHead) -> Result<Byte
             snippet: String::new(),
             status: Some(head.status),
             request_id: crate::meta::request_id(&head.headers),
+            content_encoding: None,
         }
         .into(),
     })
@@ -729,6 +822,7 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
             snippet: text_prefix(bytes, SNIPPET_BYTES),
             status: Some(status),
             request_id: crate::meta::request_id(headers),
+            content_encoding: None,
         }
         .into()
     };

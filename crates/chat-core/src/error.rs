@@ -81,6 +81,9 @@ pub enum TimeoutKind {
     Idle,
     /// The overall deadline across all attempts.
     Deadline,
+    /// The whole-stream deadline ([`Config::stream_deadline`](crate::Config::stream_deadline)):
+    /// the stream was still open (even if busy with chunks or keep-alive comments).
+    StreamDeadline,
 }
 
 /// A timeout.
@@ -105,6 +108,10 @@ pub struct DecodeError {
     pub status: Option<StatusCode>,
     /// The `x-request-id` header.
     pub request_id: Option<String>,
+    /// The `Content-Encoding` (such as `gzip`) of a body that nothing decoded, when that is
+    /// why it could not be read. A transport that decodes a body removes the header, so the
+    /// client sees it only for bodies still encoded; `identity` counts as none.
+    pub content_encoding: Option<String>,
 }
 
 /// A broken event stream.
@@ -232,12 +239,15 @@ impl Error {
             .map(|c| c.as_string())
     }
 
-    /// Whether a retry may succeed: connect errors, timeouts, 408, 409, 429 (except
-    /// `insufficient_quota`) and 5xx. The `x-should-retry` header overrides the status rules.
+    /// Whether a retry may succeed: transport errors (but not TLS or protocol errors),
+    /// request timeouts, 408, 409, 429 (except `insufficient_quota`) and 5xx. The `x-should-retry` header overrides the status rules.
     pub fn is_retryable(&self) -> bool {
         match &self.inner.kind {
             ErrorKind::Api(e) => e.is_retryable(),
-            ErrorKind::Transport(t) => !matches!(t.kind(), crate::TransportErrorKind::Tls),
+            ErrorKind::Transport(t) => !matches!(
+                t.kind(),
+                crate::TransportErrorKind::Tls | crate::TransportErrorKind::Protocol
+            ),
             ErrorKind::Timeout(t) => t.kind == TimeoutKind::Request,
             _ => false,
         }
@@ -464,6 +474,7 @@ impl fmt::Display for Timeout {
             TimeoutKind::Request => "request timed out",
             TimeoutKind::Idle => "stream idle timeout",
             TimeoutKind::Deadline => "overall deadline passed",
+            TimeoutKind::StreamDeadline => "stream deadline passed",
         };
         write!(f, "{what} after {:?}", self.after)
     }

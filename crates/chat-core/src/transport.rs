@@ -18,7 +18,9 @@ use futures_core::Stream;
 /// Implement it to run the whole client (retries, streaming, errors) over your own HTTP stack.
 /// The transport owns connections, TLS and the connect timeout; the client owns request
 /// deadlines (it drops the future returned by [`send`](Transport::send) when they pass) and
-/// retries.
+/// retries. A transport that decompresses a body removes its `Content-Encoding` header: the
+/// client reports a body that still has one (other than `identity`) as a
+/// [`DecodeError`](crate::DecodeError) naming the encoding.
 ///
 /// ```
 /// use chat_core::{async_trait, Body, Transport, TransportError};
@@ -49,7 +51,8 @@ pub trait Transport: Send + Sync + fmt::Debug {
     ) -> Result<http::Response<Body>, TransportError>;
 }
 
-/// The kind of a [`TransportError`]. The client retries every kind but [`Tls`](Self::Tls).
+/// The kind of a [`TransportError`]. The client retries every kind but [`Tls`](Self::Tls) and
+/// [`Protocol`](Self::Protocol), whose causes do not go away on a retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransportErrorKind {
@@ -61,7 +64,10 @@ pub enum TransportErrorKind {
     Tls,
     /// Reading or writing failed after the connection was established (reset, closed early).
     Io,
-    /// Anything else, such as a malformed response.
+    /// The server's answer broke HTTP: a garbage status line, too many or malformed
+    /// headers, invalid chunked encoding. Deterministic, so it is not retried.
+    Protocol,
+    /// Anything else.
     Other,
 }
 
@@ -72,6 +78,7 @@ impl TransportErrorKind {
             TransportErrorKind::Timeout => "timed out",
             TransportErrorKind::Tls => "tls error",
             TransportErrorKind::Io => "i/o error",
+            TransportErrorKind::Protocol => "protocol error",
             TransportErrorKind::Other => "transport error",
         }
     }
@@ -117,6 +124,11 @@ impl TransportError {
     /// An I/O failure on an established connection.
     pub fn io(message: impl Into<String>) -> Self {
         Self::new(TransportErrorKind::Io, message)
+    }
+
+    /// A violation of HTTP by the server (not retried).
+    pub fn protocol(message: impl Into<String>) -> Self {
+        Self::new(TransportErrorKind::Protocol, message)
     }
 
     /// A TLS failure.

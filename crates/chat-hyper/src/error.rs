@@ -79,7 +79,7 @@ pub(crate) fn from_client(
     } else if err.is_connect() {
         TransportErrorKind::Connect
     } else {
-        kind_after_connect(&found)
+        kind_after_connect(&found, false)
     };
     let message = match (&found.tls, kind) {
         (Some(tls), _) if err.is_connect() && no_roots => format!(
@@ -102,10 +102,14 @@ pub(crate) fn from_client(
             ),
             None => format!("connecting to {authority}: {}", found.root),
         },
-        (None, TransportErrorKind::Other) if found.hyper_parse => {
-            format!("invalid HTTP response: {}", found.root)
+        (None, TransportErrorKind::Protocol) => {
+            format!("invalid HTTP response from {authority}: {}", found.root)
         }
-        _ => found.root.clone(),
+        (None, TransportErrorKind::Timeout) => {
+            format!("waiting for the response from {authority}: {}", found.root)
+        }
+        // Before the response head (reset, closed, EOF): name the host, as connect errors do.
+        _ => format!("sending the request to {authority}: {}", found.root),
     };
     TransportError::new(kind, message).with_source(err)
 }
@@ -116,22 +120,36 @@ pub(crate) fn from_body(err: hyper::Error) -> TransportError {
     let kind = if found.tls.is_some() {
         TransportErrorKind::Tls
     } else {
-        kind_after_connect(&found)
+        kind_after_connect(&found, true)
     };
     let message = format!("reading the response body failed: {}", found.root);
     TransportError::new(kind, message).with_source(err)
 }
 
-fn kind_after_connect(found: &Findings) -> TransportErrorKind {
+/// The kind of a failure on an established connection; `in_body` when reading the body.
+fn kind_after_connect(found: &Findings, in_body: bool) -> TransportErrorKind {
     if found.hyper_timeout || found.io_kind == Some(io::ErrorKind::TimedOut) {
         TransportErrorKind::Timeout
-    } else if found.hyper_parse || found.hyper_user {
+    } else if found.hyper_parse || (in_body && is_invalid_data(found)) {
+        // The server's bytes are not HTTP (status line, headers, chunked framing): the same
+        // bytes will come again, so this is not retried.
+        TransportErrorKind::Protocol
+    } else if found.hyper_user {
         TransportErrorKind::Other
     } else {
         // I/O errors and hyper's own errors after the connection was made (closed, canceled,
         // incomplete message, HTTP/2 resets) are all failures of an established connection.
         TransportErrorKind::Io
     }
+}
+
+/// Whether the I/O error in the chain says the bytes were invalid (hyper's chunked decoder
+/// reports bad chunk sizes and framing this way).
+fn is_invalid_data(found: &Findings) -> bool {
+    matches!(
+        found.io_kind,
+        Some(io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput)
+    )
 }
 
 #[cfg(test)]
@@ -171,6 +189,9 @@ mod tests {
         assert_eq!(found.io_kind, Some(io::ErrorKind::TimedOut));
         assert!(found.tls.is_none());
         assert_eq!(found.root, "connect timeout");
-        assert_eq!(kind_after_connect(&found), TransportErrorKind::Timeout);
+        assert_eq!(
+            kind_after_connect(&found, false),
+            TransportErrorKind::Timeout
+        );
     }
 }
