@@ -42,6 +42,10 @@ pub mod structured_output;
 pub mod testing_with_mock;
 #[path = "../tool_calling.rs"]
 pub mod tool_calling;
+#[path = "../tool_runner.rs"]
+pub mod tool_runner;
+#[path = "../typed_output.rs"]
+pub mod typed_output;
 
 /// The code blocks of the repository's README, compiled (and run) as doctests.
 #[cfg(doctest)]

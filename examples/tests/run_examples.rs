@@ -10,7 +10,7 @@ use chat_core::types::CreateChatCompletionResponse;
 use chat_core::{Client, Config, ErrorKind, TransportErrorKind};
 use chat_examples::{
     azure, chat, completion, custom_transport, error_line, image_input, structured_output,
-    tool_calling, Env, Error,
+    tool_calling, tool_runner, Env, Error,
 };
 use chat_mock::{Match, MockResponse, MockServer, MockStream, MockTransport};
 use serde_json::{json, Value};
@@ -404,6 +404,78 @@ steps:
     let mut sorted = required.clone();
     sorted.sort_unstable();
     assert_eq!(keys, sorted);
+}
+
+#[tokio::test(start_paused = true)]
+async fn typed_output_streams_the_guide_and_parses_it() {
+    let run = run!(typed_output::run(&args(&["Lisbon"]), &Env::empty())).ok();
+    assert_eq!(
+        run.out,
+        "streaming   sight 1: Belém Tower
+streaming   sight 2: Alfama
+Lisbon, Portugal
+  1. Belém Tower (Monument)
+  2. Alfama (Neighbourhood)
+  3. Gulbenkian Museum (Museum)
+best month: May
+"
+    );
+    assert_eq!(run.err, MOCK_NOTE);
+}
+
+#[tokio::test]
+async fn typed_output_sends_the_strict_schema_and_prints_a_refusal() {
+    let mock = MockTransport::new();
+    mock.push(MockResponse::stream(MockStream::refusal(
+        "I cannot help with that.",
+    )));
+    let server = server(&mock).await;
+    let env = Env::empty().set("OPENAI_BASE_URL", server.base_url());
+    let run = run!(typed_output::run(&[], &env)).ok();
+    assert_eq!(run.out, "the model refused: I cannot help with that.\n");
+    let sent = mock.request(0).json().cloned().unwrap();
+    let format = &sent["response_format"]["json_schema"];
+    assert_eq!(format["name"], "CityGuide");
+    assert_eq!(format["strict"], true);
+    assert_eq!(
+        format["schema"]["required"],
+        json!(["city", "country", "sights", "best_month"])
+    );
+    assert_eq!(
+        format["schema"]["$defs"]["SightKind"]["anyOf"][0],
+        json!({"type": "string", "const": "museum", "description": "A museum or gallery."})
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn tool_runner_runs_two_rounds_of_tools_and_prints_the_answer() {
+    let run = run!(tool_runner::run(&Env::empty())).ok();
+    assert_eq!(
+        run.out,
+        r#"user         How warm is it in Paris and in Tokyo? Give Tokyo in Fahrenheit too.
+round 1      get_weather({"city":"Paris"}) -> {"celsius":18,"city":"Paris","conditions":"sunny"}
+round 1      get_weather({"city":"Tokyo"}) -> {"celsius":24,"city":"Tokyo","conditions":"light rain"}
+round 2      to_fahrenheit({"celsius":24.0}) -> {"fahrenheit":75.2}
+answer       Paris: 18 °C, sunny. Tokyo: 24 °C (75.2 °F), light rain.
+3 rounds, 6 messages in the conversation
+"#
+    );
+}
+
+#[tokio::test]
+async fn tool_runner_reports_an_unknown_city_to_the_model() {
+    let result = tool_runner::get_weather(tool_runner::WeatherArgs {
+        city: "Atlantis".into(),
+    })
+    .await;
+    assert_eq!(result.unwrap_err(), "no weather data for Atlantis");
+    let tool = chat_core::FunctionTool::<tool_runner::ConvertArgs>::new("to_fahrenheit", "C to F")
+        .unwrap();
+    let json = serde_json::to_value(tool.definition()).unwrap();
+    assert_eq!(
+        json["function"]["parameters"]["required"],
+        json!(["celsius"])
+    );
 }
 
 #[tokio::test(start_paused = true)]

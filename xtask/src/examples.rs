@@ -97,6 +97,30 @@ const CASES: &[Case] = &[
         absent: &[],
     },
     Case {
+        example: "typed_output",
+        args: &[],
+        success: true,
+        stdout: &[
+            "streaming   sight 1: Belém Tower",
+            "  3. Gulbenkian Museum (Museum)",
+            "best month: May",
+        ],
+        stderr: &[],
+        absent: &[],
+    },
+    Case {
+        example: "tool_runner",
+        args: &[],
+        success: true,
+        stdout: &[
+            "round 2      to_fahrenheit({\"celsius\":24.0}) -> {\"fahrenheit\":75.2}",
+            "answer       Paris: 18 °C, sunny. Tokyo: 24 °C (75.2 °F), light rain.",
+            "3 rounds, 6 messages in the conversation",
+        ],
+        stderr: &[],
+        absent: &[],
+    },
+    Case {
         example: "image_input",
         args: &[],
         success: true,

@@ -110,11 +110,12 @@ fn ci(root: &Path) -> Result<(), String> {
 }
 
 /// Each library crate builds alone with its own feature sets (no help from workspace feature
-/// unification): chat-types with plain serde, chat-core without tracing, chat-hyper with
+/// unification): chat-types with plain serde and with `schema`, chat-core without tracing, chat-hyper with
 /// either root store, chat-mock without its server.
 fn check_feature_sets(root: &Path) -> Result<(), String> {
     let sets: &[&[&str]] = &[
         &["-p", "chat-types"],
+        &["-p", "chat-types", "--features", "schema"],
         &["-p", "chat-core"],
         &["-p", "chat-core", "--features", "tracing"],
         &["-p", "chat-hyper", "--no-default-features"],

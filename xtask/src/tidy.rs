@@ -20,8 +20,9 @@ struct Rule {
 const RULES: &[Rule] = &[
     Rule {
         krate: "chat-types",
-        allowed: &["serde", "serde_json"],
-        optional_only: &[],
+        // schemars: only behind the `schema` feature (strict schemas from Rust types).
+        allowed: &["serde", "serde_json", "schemars"],
+        optional_only: &["schemars"],
         features: &[],
     },
     Rule {

@@ -142,8 +142,13 @@ mod url;
 
 mod accumulate;
 mod events;
+mod partial_json;
 mod sse;
 mod stream;
+#[cfg(feature = "schema")]
+mod structured;
+#[cfg(feature = "schema")]
+mod tool_runner;
 
 pub use async_trait::async_trait;
 pub use chat_types as types;
@@ -165,5 +170,14 @@ pub use url::redact_url;
 
 pub use accumulate::ChatCompletionAccumulator;
 pub use events::{ChatCompletionEvent, ChatCompletionEventStream};
+pub use partial_json::{complete_partial_json, PartialJson};
 pub use sse::{SseDecoder, SseEvent, SseEvents, SseStream};
 pub use stream::{ChatCompletionStream, StreamConfig, StreamMeta};
+#[cfg(feature = "schema")]
+pub use structured::{
+    ParsedChatCompletion, ParsedChatCompletionStream, ParsedChoice, ParsedEvent, StructuredError,
+};
+#[cfg(feature = "schema")]
+pub use tool_runner::{
+    FunctionTool, ToolArgumentsError, ToolCallResult, ToolErrors, ToolRun, ToolRunError, ToolRunner,
+};

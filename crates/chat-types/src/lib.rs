@@ -191,7 +191,10 @@ mod ops;
 mod request;
 mod request_options;
 mod response;
+#[cfg(feature = "schema")]
+pub mod schema;
 mod stream;
+mod structured;
 #[cfg(test)]
 mod test_util;
 mod tools;
@@ -203,6 +206,10 @@ pub use ops::*;
 pub use request::*;
 pub use request_options::*;
 pub use response::*;
+#[cfg(feature = "schema")]
+pub use schema::SchemaError;
+#[cfg(feature = "schema")]
+pub use schemars;
 pub use stream::*;
 pub use tools::*;
 pub use wire::{ExtraFields, UnknownFields};

@@ -334,21 +334,9 @@ impl CreateChatCompletionResponse {
     /// # Ok::<(), chat_types::ContentError>(())
     /// ```
     pub fn parse_content<T: serde::de::DeserializeOwned>(&self) -> Result<T, ContentError> {
-        let choice = self.first_choice().ok_or(ContentError::NoContent)?;
-        if let Some(refusal) = choice.message.refusal.as_deref().filter(|r| !r.is_empty()) {
-            return Err(ContentError::Refusal(refusal.to_owned()));
-        }
-        if let Some(reason @ (FinishReason::Length | FinishReason::ContentFilter)) =
-            &choice.finish_reason
-        {
-            return Err(ContentError::Incomplete(reason.clone()));
-        }
-        let content = choice
-            .message
-            .content
-            .as_deref()
-            .ok_or(ContentError::NoContent)?;
-        serde_json::from_str(content).map_err(ContentError::Json)
+        self.first_choice()
+            .ok_or(ContentError::NoContent)?
+            .parse_content()
     }
 
     /// The first choice, if there is one (there is one unless `n` asked for more).
