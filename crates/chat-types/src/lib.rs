@@ -108,8 +108,8 @@
 //! - an unknown field of an object lands in its `extra` map ([`ExtraFields`]);
 //! - an unknown value of a string enum is kept as `Unknown(String)` (every string enum has
 //!   `as_str()`, `is_unknown()` and `From<&str>`);
-//! - an unknown shape of a union (a new content-part `type`, a new tool kind, a new message
-//!   `role`) is kept as `Unknown(serde_json::Value)`.
+//! - an object of a union with an unknown tag value (a new content-part `type`, a new tool
+//!   kind, a new message `role`) is kept as `Unknown(serde_json::Value)`.
 //!
 //! String enums and unions are `#[non_exhaustive]`, so a `match` needs a `_` arm for the
 //! variants to come. The [`UnknownFields`] trait, implemented by every type, lists the JSON
@@ -144,12 +144,42 @@
 //! assert_eq!(back["choices"][0]["message"]["reasoning_content"], "hm");
 //! ```
 //!
-//! What is an error: a missing required field, a known field with the wrong JSON type, a
-//! non-object where an object is needed, and a union tag (such as `type`) given twice. A
-//! field given twice otherwise keeps its last value, as in `serde_json::Value`. An absent or
-//! `null` optional field reads as `None`, which is not written back (so a round trip can turn
-//! `"refusal": null` into no `refusal` key, which means the same). Fields the spec requires
-//! but compatible servers omit, such as a response's `id` and `created`, are `Option`s too.
+//! # What is accepted and what is an error
+//!
+//! The types are lenient about *values* and strict about *shapes*, in requests and responses
+//! alike, so a body that is not what it claims to be fails with the JSON path of the problem
+//! instead of parsing into an empty value:
+//!
+//! - **Accepted and kept:** unknown fields, unknown string-enum values, objects of a union with
+//!   an unknown tag value (all above); a field given twice keeps its last value, as in
+//!   `serde_json::Value`; an absent or `null` optional field reads as `None`, which is not
+//!   written back (so `"refusal": null` can round-trip to no `refusal` key, which means the
+//!   same).
+//! - **Accepted from compatible servers:** a response or chunk without `id`, `object`,
+//!   `created` or `model` (they are `Option`s, or `model` is empty); a usage-only chunk with
+//!   `choices: []`; a tool call without `type` (read as a function call); tool-call
+//!   `arguments` sent as a JSON object instead of a string: kept as its compact JSON text
+//!   (`serde_json::to_string` of the object) and written back as that string, the spec's type.
+//! - **Errors:** a missing required field (a response or chunk without `choices` is not a
+//!   completion, whatever else it holds, such as `{"status": "queued"}`; a request without
+//!   `messages`); `null` for a required field that is not nullable (`"messages": null`); a
+//!   known field of the wrong JSON type (`"temperature": "hot"`, `"stop": 5`,
+//!   `"content": 42`); a non-object where an object is needed (a bare string as a message);
+//!   a union object without its tag (a message without `role`, a content part without
+//!   `type`) or with a tag that is not a string; and a union tag given twice.
+//!
+//! Errors carry the JSON path when read through [`serde_path_to_error`][sp] (chat-core does):
+//! `messages[1]`, `messages[0].content`, `stop`. A union reads the fields before its tag
+//! without knowing their type yet, so for those the path ends at the object and the message
+//! names the field (``field `content`: invalid type ...``); clients write `role` and `type`
+//! first, where the path is exact.
+//!
+//! Numbers are read with serde_json's `float_roundtrip` feature: a float, including one in an
+//! unknown field, parses to the nearest `f64` and is written back as the same value (in its
+//! shortest form: `1e2` is written `100.0`). Integers are exact within `i64` and `u64`; a
+//! larger one is read as an `f64`.
+//!
+//! [sp]: https://docs.rs/serde_path_to_error
 
 #[macro_use]
 mod wire;
@@ -180,8 +210,8 @@ pub use wire::{ExtraFields, UnknownFields};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::wire::{
-        any, join_path, read_fields, read_variant_fields, replay_fields, rest_as_object, set_path,
-        unknown_object, untagged_object, FieldSeed, Key, ObjectVisitor, Tag, WireObject,
+        any, join_path, json_text, read_fields, read_variant_fields, replay_fields, rest_as_object,
+        set_path, unknown_object, FieldSeed, Key, ObjectVisitor, WireObject,
     };
     pub use serde;
     pub use serde_json::{Map, Value};

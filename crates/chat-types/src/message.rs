@@ -111,7 +111,7 @@ impl ChatCompletionRequestMessage {
         self
     }
 
-    /// The role of the message (`None` for an unknown shape without a string `role`).
+    /// The role of the message (`None` only for an `Unknown` value built by hand without a string `role`).
     pub fn role(&self) -> Option<&str> {
         self.tag()
     }
@@ -930,11 +930,19 @@ mod tests {
     }
 
     #[test]
-    fn content_of_an_unknown_shape_is_kept_verbatim() {
-        let c: ChatCompletionRequestUserMessageContent = round_trip(json!({"text": "x"}));
-        assert_eq!(c.unknown_fields(), vec!["<?>"]);
-        let c: ChatCompletionRequestTextContent = round_trip(json!(7));
-        assert!(matches!(c, ChatCompletionRequestTextContent::Unknown(_)));
+    fn content_of_another_shape_is_an_error() {
+        for v in [json!({"text": "x"}), json!(7), json!(true)] {
+            let e = serde_json::from_value::<ChatCompletionRequestUserMessageContent>(v.clone())
+                .unwrap_err();
+            assert!(
+                e.to_string().contains("expected a string or an array"),
+                "{v}: {e}"
+            );
+            assert!(serde_json::from_value::<ChatCompletionRequestTextContent>(v).is_err());
+        }
+        // A shape the crate does not model can still be sent.
+        let c = ChatCompletionRequestTextContent::Unknown(json!({"text": "x"}));
+        assert_eq!(to_json(&c), json!({"text": "x"}));
     }
 
     #[test]

@@ -47,7 +47,7 @@ wire_object! {
     /// ```
     pub struct CreateChatCompletionRequest {
         /// The conversation so far.
-        def messages: Vec<ChatCompletionRequestMessage>,
+        req messages: Vec<ChatCompletionRequestMessage>,
         /// The model id, such as `gpt-4o`.
         req model: ModelIdsShared,
         /// Key-value pairs to attach to a stored completion.

@@ -233,7 +233,8 @@ pub enum VoiceIdsOrCustomVoice {
     Voice(VoiceIdsShared),
     /// A custom voice, `{"id": "voice_1234"}`.
     Custom(CustomVoice),
-    /// A shape this version of the crate does not know, kept verbatim.
+    /// Any other JSON value, written as it is. Deserialization never produces it (other shapes
+    /// are errors); it is there to send a shape this crate does not model.
     Unknown(Value),
 }
 
@@ -703,17 +704,22 @@ mod tests {
         assert_eq!(v, V::custom("voice_1234"));
         let v: V = round_trip(json!({"id": "voice_1", "speed": 2}));
         assert_eq!(v.unknown_fields(), vec!["<object{id}>.speed"]);
-        for raw in [
-            json!({"name": "x"}),
-            json!({"id": 1}),
-            json!(true),
-            json!(null),
+        for (raw, error) in [
+            (json!({"name": "x"}), "missing field `id`"),
+            (
+                json!({"id": 1}),
+                "invalid type: integer `1`, expected a string",
+            ),
+            (json!(true), "invalid type: boolean `true`"),
+            (json!(null), "invalid type: null"),
         ] {
-            let v: V = serde_json::from_value(raw.clone()).unwrap();
-            assert_eq!(v, V::Unknown(raw.clone()));
-            assert_eq!(to_json(&v), raw);
-            assert_eq!(v.unknown_fields(), vec!["<?>"]);
+            let e = serde_json::from_value::<V>(raw.clone()).unwrap_err();
+            assert!(e.to_string().contains(error), "{raw}: {e}");
         }
+        // A shape the crate does not model can still be sent.
+        let v = V::Unknown(json!({"name": "x"}));
+        assert_eq!(to_json(&v), json!({"name": "x"}));
+        assert_eq!(v.unknown_fields(), vec!["<?>"]);
     }
 
     #[test]
@@ -725,9 +731,9 @@ mod tests {
             serde_json::to_string(&v).unwrap().matches("\"id\"").count(),
             1
         );
-        // A last value that is not a string makes the whole value unknown, kept as parsed.
-        let v: V = serde_json::from_str(r#"{"id": "a", "id": 7}"#).unwrap();
-        assert_eq!(v, V::Unknown(json!({"id": 7})));
+        // A last value that is not a string is an error, as a single one would be.
+        let e = serde_json::from_str::<V>(r#"{"id": "a", "id": 7}"#).unwrap_err();
+        assert!(e.to_string().contains("invalid type: integer `7`"), "{e}");
         let f: crate::CreateChatCompletionRequestFunctionCall =
             serde_json::from_str(r#"{"name": "f", "name": "g"}"#).unwrap();
         assert_eq!(to_json(&f), json!({"name": "g"}));
@@ -795,8 +801,12 @@ mod tests {
         assert_eq!(to_json(&StopConfiguration::from(vec!["a"])), json!(["a"]));
         let s: StopConfiguration = round_trip(json!(["x", "y"]));
         assert_eq!(s, StopConfiguration::Multiple(vec!["x".into(), "y".into()]));
-        let s: StopConfiguration = round_trip(json!({"sequences": ["x"]}));
-        assert_eq!(s.unknown_fields(), vec!["<?>"]);
+        for v in [json!({"sequences": ["x"]}), json!(5), json!([5])] {
+            assert!(
+                serde_json::from_value::<StopConfiguration>(v.clone()).is_err(),
+                "{v}"
+            );
+        }
     }
 
     #[test]

@@ -12,8 +12,9 @@ wire_object! {
     pub struct CreateChatCompletionStreamResponse {
         /// The id of the completion; every chunk of a stream has the same one (`None` if omitted).
         opt id: Option<String>,
-        /// The choices of this chunk; empty in the final usage chunk.
-        def choices: Vec<ChatCompletionStreamResponseChoice>,
+        /// The choices of this chunk; empty in the final usage chunk. Required: a body without
+        /// `choices` is not a chunk and fails to parse.
+        req choices: Vec<ChatCompletionStreamResponseChoice>,
         /// Unix timestamp (seconds) of when the completion was created, if sent.
         opt created: Option<i64>,
         /// The model that generated the completion.
@@ -93,7 +94,7 @@ wire_object! {
     #[derive(Default)]
     pub struct ChatCompletionStreamResponseDeltaFunctionCall {
         /// A piece of the arguments.
-        opt arguments: Option<String>,
+        opt_text arguments: Option<String>,
         /// The name of the function.
         opt name: Option<String>,
     }
@@ -121,7 +122,7 @@ wire_object! {
         /// The name of the function (in the first piece).
         opt name: Option<String>,
         /// A piece of the arguments JSON text.
-        opt arguments: Option<String>,
+        opt_text arguments: Option<String>,
     }
 }
 

@@ -248,19 +248,27 @@ pub fn read_fields<'de, T: WireObject, A: MapAccess<'de>>(
 
 /// Feeds entries buffered as JSON values (the fields before a union's tag) into the partial
 /// object `p`, in input order, so a repeated key keeps its last value.
+///
+/// The error of such a field names it in the message (``field `content`: invalid type ...``):
+/// the deserializer's path only reaches the object, as the value was read before its type was
+/// known.
 #[doc(hidden)]
 pub fn replay_fields<'de, T: WireObject, E: de::Error>(
     p: &mut T::Partial,
     entries: Vec<(Cow<'de, str>, Value)>,
 ) -> Result<(), E> {
     for (k, v) in entries {
-        T::accept(p, k, v).map_err(E::custom)?;
+        if let Err(e) = T::accept(p, Cow::Borrowed(&*k), v) {
+            return Err(E::custom(format_args!("field `{k}`: {e}")));
+        }
     }
     Ok(())
 }
 
-/// Reads the entries after a union's tag into the variant's partial object `p`; a second
-/// `tag` key is an error (see [`Tag`]).
+/// Reads the entries after a union's tag into the variant's partial object `p`.
+///
+/// A second `tag` key is a `duplicate field` error rather than a silent choice, because other
+/// JSON parsers keep the last key and would see another variant than the first key names.
 #[doc(hidden)]
 #[inline]
 pub fn read_variant_fields<'de, T: WireObject, A: MapAccess<'de>>(
@@ -278,19 +286,19 @@ pub fn read_variant_fields<'de, T: WireObject, A: MapAccess<'de>>(
 }
 
 /// Builds the JSON object of a union value whose tag is unknown: the buffered entries, the
-/// tag, then the rest of `map`; a second `tag` key is an error (see [`Tag`]).
+/// tag, then the rest of `map`; a second `tag` key is an error (see [`read_variant_fields`]).
 #[doc(hidden)]
 pub fn unknown_object<'de, A: MapAccess<'de>>(
     pre: Vec<(Cow<'de, str>, Value)>,
     tag: &'static str,
-    tag_value: Value,
+    tag_value: Cow<'de, str>,
     map: &mut A,
 ) -> Result<Value, A::Error> {
     let mut obj = Map::new();
     for (k, v) in pre {
         obj.insert(k.into_owned(), v);
     }
-    obj.insert(tag.to_owned(), tag_value);
+    obj.insert(tag.to_owned(), Value::String(tag_value.into_owned()));
     while let Some(Key(k)) = map.next_key()? {
         if k == tag {
             return Err(de::Error::duplicate_field(tag));
@@ -301,93 +309,42 @@ pub fn unknown_object<'de, A: MapAccess<'de>>(
     Ok(Value::Object(obj))
 }
 
-/// Builds the JSON object of a union value that has no tag and no default variant.
+/// Reads JSON text that should be a string but that some servers send as a JSON object (the
+/// `arguments` of a tool call): a string as it is, an object as its compact JSON text (as
+/// `serde_json::to_string` writes it), `null` as `None`. Anything else is an error.
 #[doc(hidden)]
-pub fn untagged_object(pre: Vec<(Cow<'_, str>, Value)>) -> Value {
-    let mut obj = Map::new();
-    for (k, v) in pre {
-        obj.insert(k.into_owned(), v);
-    }
-    Value::Object(obj)
-}
-
-/// The value of a union's tag field, borrowed from the input when the deserializer allows it.
-///
-/// Unions read the first tag key; a second one is a `duplicate field` error rather than a
-/// silent choice, because other JSON parsers keep the last key and would see another variant.
-#[doc(hidden)]
-#[derive(Debug)]
-pub enum Tag<'de> {
-    /// A string tag.
-    Str(Cow<'de, str>),
-    /// Any other JSON value (it makes the union value unknown).
-    Other(Value),
-}
-
-impl Tag<'_> {
-    /// The tag as a string, if it is one.
-    #[inline]
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Tag::Str(s) => Some(s),
-            Tag::Other(_) => None,
+pub fn json_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string of JSON text or a JSON object")
+        }
+        #[inline]
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_owned()))
+        }
+        #[inline]
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(V)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            let v = any::map(map)?;
+            serde_json::to_string(&v)
+                .map(Some)
+                .map_err(de::Error::custom)
         }
     }
-
-    /// The tag as a JSON value.
-    pub fn into_value(self) -> Value {
-        match self {
-            Tag::Str(s) => Value::String(s.into_owned()),
-            Tag::Other(v) => v,
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Tag<'de> {
-    #[inline]
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Tag<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            #[inline]
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Tag<'de>, E> {
-                Ok(Tag::Str(Cow::Borrowed(v)))
-            }
-            #[inline]
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Tag<'de>, E> {
-                Ok(Tag::Str(Cow::Owned(v.to_owned())))
-            }
-            #[inline]
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Tag<'de>, E> {
-                Ok(Tag::Str(Cow::Owned(v)))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Tag<'de>, E> {
-                Ok(Tag::Other(Value::Null))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Tag<'de>, E> {
-                Ok(Tag::Other(Value::Bool(v)))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Tag<'de>, E> {
-                Ok(Tag::Other(Value::from(v)))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Tag<'de>, E> {
-                Ok(Tag::Other(Value::from(v)))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Tag<'de>, E> {
-                Ok(Tag::Other(Value::from(v)))
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Tag<'de>, A::Error> {
-                any::seq(seq).map(Tag::Other)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Tag<'de>, A::Error> {
-                any::map(map).map(Tag::Other)
-            }
-        }
-        d.deserialize_any(V)
-    }
+    d.deserialize_any(V)
 }
 
 /// Visitor for an object type.
@@ -470,6 +427,12 @@ macro_rules! __wire_read {
     (def, $t:ty, $d:expr) => {
         <Option<$t> as $crate::__private::serde::Deserialize>::deserialize($d)?
     };
+    (def_text, $t:ty, $d:expr) => {
+        $crate::__private::json_text($d)?
+    };
+    (opt_text, $t:ty, $d:expr) => {
+        Some($crate::__private::json_text($d)?)
+    };
 }
 
 /// Builds a field from its partial value according to its mode.
@@ -486,6 +449,12 @@ macro_rules! __wire_finish {
         $v.unwrap_or_default()
     };
     (def, $v:expr, $name:expr) => {
+        $v.unwrap_or_default()
+    };
+    (def_text, $v:expr, $name:expr) => {
+        $v.unwrap_or_default()
+    };
+    (opt_text, $v:expr, $name:expr) => {
         $v.unwrap_or_default()
     };
 }
@@ -505,6 +474,14 @@ macro_rules! __wire_write {
             $m.serialize_entry($name, $v)?
         }
     };
+    (def_text, $t:ty, $m:expr, $name:expr, $v:expr) => {
+        $m.serialize_entry($name, $v)?
+    };
+    (opt_text, $t:ty, $m:expr, $name:expr, $v:expr) => {
+        if $v.is_some() {
+            $m.serialize_entry($name, $v)?
+        }
+    };
 }
 
 /// Defines a forward-compatible JSON object type.
@@ -512,11 +489,15 @@ macro_rules! __wire_write {
 /// Each field has a mode:
 /// - `req`: must be present (a missing field is an error); `null` is an error unless the type
 ///   takes it: an `Option` (a required but nullable field, written as `null` when `None`) or
-///   a union, which keeps it as `Unknown(Value::Null)`;
+///   a union with a string variant that accepts it;
 /// - `opt`: an `Option`, absent or `null` is `None`, `None` is not written;
 /// - `def`: absent or `null` becomes `Default::default()`, always written (so a `def` field
 ///   of type `Option<T>` is written as `null` when `None`: use it for fields whose `null`
 ///   means something, such as `metadata: null` clearing metadata).
+///
+/// - `def_text` / `opt_text`: like `def` / `opt` for a `String` / `Option<String>` holding JSON
+///   text (tool-call `arguments`): a JSON object is accepted too and kept as its compact JSON
+///   text, written back as a string (see [`json_text`]).
 ///
 /// `field = "wire"` gives a wire name that is not a Rust identifier. Unknown fields land in
 /// `extra` and are written back after the known ones. A key that appears twice keeps its last
@@ -789,53 +770,30 @@ macro_rules! string_enum {
     };
 }
 
-/// The `visit_str` / `visit_string` of a tagged union: the string variant if it has one, else
-/// the unknown variant.
+/// Asks the deserializer for an object, or for any value when the union has a string variant.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __union_deserialize {
+    ($d:expr, $v:expr) => {
+        $d.deserialize_map($v)
+    };
+    ($d:expr, $v:expr, $svariant:ident) => {
+        $d.deserialize_any($v)
+    };
+}
+
+/// The `visit_str` of a tagged union with a string variant (nothing otherwise: a string is
+/// then an `invalid type` error).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __union_visit_str {
-    ($name:ident) => {
-        fn visit_str<E: $crate::__private::serde::de::Error>(self, v: &str) -> Result<$name, E> {
-            Ok($name::Unknown($crate::__private::Value::String(
-                v.to_owned(),
-            )))
-        }
-        fn visit_string<E: $crate::__private::serde::de::Error>(
-            self,
-            v: String,
-        ) -> Result<$name, E> {
-            Ok($name::Unknown($crate::__private::Value::String(v)))
-        }
-    };
+    ($name:ident) => {};
     ($name:ident, $svariant:ident($sty:ty)) => {
         fn visit_str<E: $crate::__private::serde::de::Error>(self, v: &str) -> Result<$name, E> {
             let v: $sty = $crate::__private::serde::Deserialize::deserialize(
                 $crate::__private::serde::de::value::StrDeserializer::<E>::new(v),
             )?;
             Ok($name::$svariant(v))
-        }
-    };
-}
-
-/// The visitor methods for null, booleans and numbers of a union: all unknown shapes.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __visit_scalars_as_unknown {
-    ($name:ident) => {
-        fn visit_unit<E: $crate::__private::serde::de::Error>(self) -> Result<$name, E> {
-            Ok($name::Unknown($crate::__private::Value::Null))
-        }
-        fn visit_bool<E: $crate::__private::serde::de::Error>(self, v: bool) -> Result<$name, E> {
-            Ok($name::Unknown($crate::__private::Value::Bool(v)))
-        }
-        fn visit_i64<E: $crate::__private::serde::de::Error>(self, v: i64) -> Result<$name, E> {
-            Ok($name::Unknown($crate::__private::Value::from(v)))
-        }
-        fn visit_u64<E: $crate::__private::serde::de::Error>(self, v: u64) -> Result<$name, E> {
-            Ok($name::Unknown($crate::__private::Value::from(v)))
-        }
-        fn visit_f64<E: $crate::__private::serde::de::Error>(self, v: f64) -> Result<$name, E> {
-            Ok($name::Unknown($crate::__private::Value::from(v)))
         }
     };
 }
@@ -848,11 +806,12 @@ macro_rules! __visit_scalars_as_unknown {
 /// `"auto"` of `tool_choice`); `default: Variant(Type)` picks a variant when the tag is missing (it is
 /// written back with the tag). Fields before the tag are buffered; fields after it stream.
 ///
-/// Anything else is `Unknown`, kept verbatim: an unknown tag value, a tag that is not a string
-/// (including `null`), an object without the tag when there is no default variant, and any
-/// value that is not an object (a string when there is no string variant). A tag key that
-/// appears twice is an error (`duplicate field`), since parsers that keep the last key would
-/// see another variant than the first key names.
+/// An object whose tag is a string this version does not know is `Unknown`, kept verbatim
+/// (forward compatibility: a new content-part `type`, a new message `role`). Wrong shapes are
+/// errors: a tag that is not a string (including `null`), an object without the tag when there
+/// is no default variant (`missing field`), and any value that is not an object (a string when
+/// there is no string variant). A tag key that appears twice is an error (`duplicate field`),
+/// since parsers that keep the last key would see another variant than the first key names.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! tagged_union {
@@ -878,7 +837,7 @@ macro_rules! tagged_union {
                 $svariant($sty),
             )?
             $( $(#[$vmeta])* $variant($vty), )*
-            /// A shape this version of the crate does not know, kept verbatim.
+            /// An object with a tag value this version of the crate does not know, kept verbatim.
             Unknown($crate::__private::Value),
         }
 
@@ -928,7 +887,7 @@ macro_rules! tagged_union {
                             &self,
                             f: &mut ::core::fmt::Formatter<'_>,
                         ) -> ::core::fmt::Result {
-                            f.write_str(concat!("a ", stringify!($name)))
+                            f.write_str(concat!("a ", stringify!($name), " object"))
                         }
 
                         #[allow(unreachable_code)]
@@ -943,9 +902,9 @@ macro_rules! tagged_union {
                                     pre.push((k, map.next_value()?));
                                     continue;
                                 }
-                                let tag: $crate::__private::Tag<'de> = map.next_value()?;
-                                match tag.as_str() {
-                                    $( Some($wire) => {
+                                let Key(tag) = map.next_value()?;
+                                match &*tag {
+                                    $( $wire => {
                                         let mut p = <$vty as WireObject>::Partial::default();
                                         $crate::__private::replay_fields::<$vty, A::Error>(
                                             &mut p, pre,
@@ -957,32 +916,25 @@ macro_rules! tagged_union {
                                     } )*
                                     _ => {
                                         return $crate::__private::unknown_object(
-                                            pre, $tag, tag.into_value(), &mut map,
+                                            pre, $tag, tag, &mut map,
                                         )
                                         .map($name::Unknown);
                                     }
                                 }
                             }
-                            // No tag: the default variant if there is one, else unknown.
+                            // No tag: the default variant if there is one, else an error.
                             $(
                                 let mut p = <$dty as WireObject>::Partial::default();
                                 $crate::__private::replay_fields::<$dty, A::Error>(&mut p, pre)?;
                                 return Ok($name::$dvariant(<$dty as WireObject>::finish(p)?));
                             )?
-                            Ok($name::Unknown($crate::__private::untagged_object(pre)))
+                            drop(pre);
+                            Err(de::Error::missing_field($tag))
                         }
 
                         $crate::__union_visit_str!($name $(, $svariant($sty))?);
-                        $crate::__visit_scalars_as_unknown!($name);
-
-                        fn visit_seq<A: de::SeqAccess<'de>>(
-                            self,
-                            seq: A,
-                        ) -> Result<$name, A::Error> {
-                            $crate::__private::any::seq(seq).map($name::Unknown)
-                        }
                     }
-                    d.deserialize_any(V)
+                    $crate::__union_deserialize!(d, V $(, $svariant)?)
                 }
             }
 
@@ -1007,8 +959,10 @@ macro_rules! tagged_union {
     };
 }
 
-/// Defines a union of a JSON string and a JSON array (such as message `content` or `stop`), with
-/// an `Unknown(serde_json::Value)` variant that keeps any other shape verbatim.
+/// Defines a union of a JSON string and a JSON array (such as message `content` or `stop`).
+///
+/// Any other JSON value is an `invalid type` error. The `Unknown(serde_json::Value)` variant is
+/// never produced by deserialization: it lets a caller send a shape the crate does not model.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! string_or_array {
@@ -1029,7 +983,8 @@ macro_rules! string_or_array {
             $text(String),
             $(#[$ameta])*
             $array(Vec<$item>),
-            /// A shape this version of the crate does not know, kept verbatim.
+            /// Any other JSON value, written as it is. Deserialization never produces it (other
+            /// shapes are errors); it is there to send a shape this crate does not model.
             Unknown($crate::__private::Value),
         }
 
@@ -1095,10 +1050,6 @@ macro_rules! string_or_array {
                             }
                             Ok($name::$array(out))
                         }
-                        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<$name, A::Error> {
-                            $crate::__private::any::map(map).map($name::Unknown)
-                        }
-                        $crate::__visit_scalars_as_unknown!($name);
                     }
                     d.deserialize_any(V)
                 }
@@ -1128,12 +1079,10 @@ pub(crate) trait StringOrNamed: Sized {
     fn from_string(s: String) -> Self;
     /// Builds the object variant from its required field and the other fields.
     fn from_named(value: String, extra: ExtraFields) -> Self;
-    /// Keeps any other shape.
-    fn unknown(v: Value) -> Self;
 }
 
 /// Streams a [`StringOrNamed`] union: a string, or an object whose `field` is a string; any
-/// other shape becomes the unknown variant.
+/// other shape is an error.
 pub(crate) struct StringOrNamedVisitor<T> {
     field: &'static str,
     marker: std::marker::PhantomData<T>,
@@ -1175,30 +1124,26 @@ impl<'de, T: StringOrNamed> Visitor<'de> for StringOrNamedVisitor<T> {
         }
         match named {
             Some(Value::String(n)) => Ok(T::from_named(n, extra)),
-            Some(other) => {
-                extra.insert(self.field.to_owned(), other);
-                Ok(T::unknown(Value::Object(extra)))
-            }
-            None => Ok(T::unknown(Value::Object(extra))),
+            Some(other) => Err(de::Error::invalid_type(unexpected(&other), &"a string")),
+            None => Err(de::Error::missing_field(self.field)),
         }
     }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
-        any::seq(seq).map(T::unknown)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
-        Ok(T::unknown(Value::Null))
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
-        Ok(T::unknown(Value::Bool(v)))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
-        Ok(T::unknown(Value::from(v)))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
-        Ok(T::unknown(Value::from(v)))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
-        Ok(T::unknown(Value::from(v)))
+}
+
+/// The `Unexpected` description of a JSON value, for `invalid type` errors.
+fn unexpected(v: &Value) -> de::Unexpected<'_> {
+    match v {
+        Value::Null => de::Unexpected::Unit,
+        Value::Bool(b) => de::Unexpected::Bool(*b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(u), _, _) => de::Unexpected::Unsigned(u),
+            (_, Some(i), _) => de::Unexpected::Signed(i),
+            (_, _, Some(f)) => de::Unexpected::Float(f),
+            _ => de::Unexpected::Other("number"),
+        },
+        Value::String(s) => de::Unexpected::Str(s),
+        Value::Array(_) => de::Unexpected::Seq,
+        Value::Object(_) => de::Unexpected::Map,
     }
 }
 
@@ -1258,9 +1203,6 @@ macro_rules! string_or_named {
             }
             fn from_named($field: String, extra: $crate::ExtraFields) -> Self {
                 $name::$nvariant($nty { $field, extra })
-            }
-            fn unknown(v: serde_json::Value) -> Self {
-                $name::Unknown(v)
             }
         }
     };
@@ -1494,7 +1436,6 @@ mod tests {
             r#"{"type": "body", "text": "t", "type": "other"}"#,
             r#"{"type": "body", "type": "body"}"#,
             r#"{"type": "video", "type": "body"}"#,
-            r#"{"type": 1, "type": "body"}"#,
         ] {
             // From text only: a `Value` would already have dropped the first key.
             let e = serde_json::from_str::<Plain>(text).unwrap_err().to_string();
@@ -1503,21 +1444,11 @@ mod tests {
     }
 
     #[test]
-    fn unknown_tags_and_shapes_are_kept_verbatim() {
+    fn unknown_tags_are_kept_verbatim() {
         for v in [
             json!({"type": "video", "url": "u", "n": [1]}),
             json!({"url": "u", "type": "video"}),
-            json!({"type": 7, "text": "t"}),
-            json!({"type": null, "text": "t"}),
-            json!({"type": {"nested": true}}),
-            json!({"text": "no tag"}),
-            json!({}),
-            json!("a bare string"),
-            json!(null),
-            json!(true),
-            json!(-1),
-            json!(2.5),
-            json!([1, {"type": "body"}]),
+            json!({"type": "", "text": "t"}),
         ] {
             let u: Plain = parse(&v.to_string()).unwrap();
             assert_eq!(u, Plain::Unknown(v.clone()));
@@ -1527,9 +1458,53 @@ mod tests {
         let u: Plain = parse(r#"{"type": "video"}"#).unwrap();
         assert_eq!(u.tag(), Some("video"));
         assert_eq!(u.unknown_fields(), vec!["<type=video>"]);
-        let u: Plain = parse(r#"{"type": 7}"#).unwrap();
-        assert_eq!(u.tag(), None);
-        assert_eq!(u.unknown_fields(), vec!["<type=?>"]);
+    }
+
+    #[test]
+    fn other_shapes_are_errors() {
+        for (v, error) in [
+            (
+                json!({"type": 7, "text": "t"}),
+                "invalid type: integer `7`, expected a string",
+            ),
+            (
+                json!({"type": null, "text": "t"}),
+                "invalid type: null, expected a string",
+            ),
+            (
+                json!({"type": {"nested": true}}),
+                "invalid type: map, expected a string",
+            ),
+            (json!({"text": "no tag"}), "missing field `type`"),
+            (json!({}), "missing field `type`"),
+            (
+                json!("a bare string"),
+                "invalid type: string \"a bare string\", expected a Plain object",
+            ),
+            (json!(null), "invalid type: null, expected a Plain object"),
+            (
+                json!(true),
+                "invalid type: boolean `true`, expected a Plain object",
+            ),
+            (
+                json!(-1),
+                "invalid type: integer `-1`, expected a Plain object",
+            ),
+            (
+                json!(2.5),
+                "invalid type: floating point `2.5`, expected a Plain object",
+            ),
+            (
+                json!([1, {"type": "body"}]),
+                "invalid type: sequence, expected a Plain object",
+            ),
+        ] {
+            let e = parse::<Plain>(&v.to_string()).unwrap_err();
+            assert!(e.contains(error), "{v}: {e}");
+        }
+        // A union with a string variant takes strings, not other scalars.
+        let e = parse::<WithString>("3").unwrap_err();
+        assert!(e.contains("expected a WithString object"), "{e}");
     }
 
     #[test]
@@ -1563,7 +1538,7 @@ mod tests {
     }
 
     #[test]
-    fn string_or_array_keeps_other_shapes() {
+    fn string_or_array_rejects_other_shapes() {
         let c: Content = parse(r#""hi""#).unwrap();
         assert_eq!(c, Content::from("hi"));
         let c: Content = parse(r#"[{"type": "body", "text": "a"}, {"type": "video"}]"#).unwrap();
@@ -1573,11 +1548,13 @@ mod tests {
         assert_eq!(parts.len(), 2);
         assert_eq!(c.unknown_fields(), vec!["[]<type=video>"]);
         for v in [json!({"a": 1}), json!(null), json!(1), json!(false)] {
-            let c: Content = parse(&v.to_string()).unwrap();
-            assert_eq!(c, Content::Unknown(v.clone()));
-            assert_eq!(to_json(&c), v);
-            assert_eq!(c.unknown_fields(), vec!["<?>"]);
+            let e = parse::<Content>(&v.to_string()).unwrap_err();
+            assert!(e.contains("expected a string or an array"), "{v}: {e}");
         }
+        // The unknown variant is for sending shapes the crate does not model.
+        let c = Content::Unknown(json!({"a": 1}));
+        assert_eq!(to_json(&c), json!({"a": 1}));
+        assert_eq!(c.unknown_fields(), vec!["<?>"]);
     }
 
     #[test]
