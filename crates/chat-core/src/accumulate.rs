@@ -8,7 +8,7 @@ use chat_types::{
     ChatCompletionResponseMessageFunctionCall, ChatCompletionStreamResponseChoice, CompletionUsage,
     CreateChatCompletionResponse, CreateChatCompletionResponseChoice,
     CreateChatCompletionStreamResponse, CustomToolCall, ExtraFields, FinishReason, FunctionCall,
-    Role, ServiceTier,
+    Metadata, Role, ServiceTier,
 };
 use serde_json::Value;
 
@@ -45,6 +45,14 @@ use serde_json::Value;
 /// `transcript`, `expires_at`) becomes the message's typed `audio` with `data` and
 /// `transcript` appended, and `annotations` are appended to the message's annotations.
 ///
+/// The result always serializes to a response that parses again: an unknown chunk field
+/// whose name is a typed field of the response never shadows it. A chunk's `metadata` (a
+/// field of stored completions, not of chunks) becomes the response's `metadata` when it is
+/// an object of strings (later keys win). Values that cannot be kept under their name are
+/// dropped: such a `metadata` of another shape, a choice's `message` (the message is built
+/// from the deltas), an `audio` or `annotations` of the wrong type (and annotation items that
+/// are not annotations), and fields of `audio` or of a custom tool call of the wrong type.
+///
 /// All appends go into growing buffers, so accumulating a stream is linear in its size.
 ///
 /// ```
@@ -73,6 +81,7 @@ pub struct ChatCompletionAccumulator {
     system_fingerprint: Option<String>,
     usage: Option<CompletionUsage>,
     moderation: Option<Box<ChatCompletionModeration>>,
+    metadata: Option<Metadata>,
     extra: ExtraFields,
     /// Sorted by index.
     choices: Vec<ChoiceState>,
@@ -161,7 +170,7 @@ impl ChatCompletionAccumulator {
             choices: self.choices.into_iter().map(ChoiceState::finish).collect(),
             created: self.created,
             model: self.model,
-            metadata: None,
+            metadata: self.metadata,
             service_tier: self.service_tier,
             system_fingerprint: self.system_fingerprint,
             object: Some("chat.completion".to_owned()),
@@ -230,6 +239,16 @@ impl ChatCompletionAccumulator {
         }
         if moderation.is_some() {
             self.moderation = moderation;
+        }
+        let mut extra = extra;
+        // `metadata` is a typed field of the response (not of a chunk): a value of its type
+        // goes there, key by key; any other value cannot be kept under that name.
+        if let Some(metadata) = extra.remove("metadata") {
+            if let Ok(metadata) = serde_json::from_value::<Metadata>(metadata) {
+                self.metadata
+                    .get_or_insert_with(Metadata::new)
+                    .extend(metadata);
+            }
         }
         merge_fields(&mut self.extra, extra);
         for choice in choices {
@@ -353,17 +372,15 @@ impl ChoiceState {
         // `remove` on an empty map costs nothing, and the merges return early for one.
         let mut message_extra = delta.extra;
         if let Some(audio) = message_extra.remove("audio") {
-            self.push_audio(audio, &mut message_extra);
+            self.push_audio(audio);
         }
-        if let Some(annotations) = message_extra.remove("annotations") {
-            match serde_json::from_value::<Vec<ChatCompletionResponseMessageAnnotation>>(
-                annotations.clone(),
-            ) {
-                Ok(list) => self.annotations.get_or_insert_with(Vec::new).extend(list),
-                Err(_) => {
-                    message_extra.insert("annotations".to_owned(), annotations);
-                }
-            }
+        // `annotations` is typed on the message: its items that are annotations are kept; a
+        // value that is no list cannot be kept under that name.
+        if let Some(Value::Array(items)) = message_extra.remove("annotations") {
+            let list = self.annotations.get_or_insert_with(Vec::new);
+            list.extend(items.into_iter().filter_map(|item| {
+                serde_json::from_value::<ChatCompletionResponseMessageAnnotation>(item).ok()
+            }));
         }
         merge_delta_fields(&mut self.message_extra, message_extra);
         if let Some(lp) = logprobs {
@@ -387,7 +404,8 @@ impl ChoiceState {
                 }
             }
         }
-        // `message` is a typed field of the response choice; never shadow it.
+        // `message` is a typed field of the response choice (not of a chunk's choice); the
+        // message is built from the deltas, so a chunk's own `message` cannot be kept.
         let mut extra = extra;
         extra.remove("message");
         merge_fields(&mut self.choice_extra, extra);
@@ -449,27 +467,36 @@ impl ChoiceState {
             }
             merge_fields(&mut call.function_extra, function.extra);
         }
-        if let Some(Value::Object(mut custom)) = extra.remove("custom") {
-            call.custom = true;
-            if let Some(Value::String(name)) = custom.remove("name") {
-                if call.name.is_empty() {
-                    call.name = name;
+        match extra.remove("custom") {
+            Some(Value::Object(mut custom)) => {
+                call.custom = true;
+                // Typed fields of a custom tool call: values of another type are dropped.
+                if let Some(Value::String(name)) = custom.remove("name") {
+                    if call.name.is_empty() {
+                        call.name = name;
+                    }
                 }
+                if let Some(Value::String(input)) = custom.remove("input") {
+                    call.arguments.push_str(&input);
+                }
+                merge_fields(&mut call.function_extra, custom);
             }
-            if let Some(Value::String(input)) = custom.remove("input") {
-                call.arguments.push_str(&input);
+            // Kept for a function call, where `custom` is no field; dropped when the call
+            // turns out to be a custom one (see `finish`).
+            Some(other) => {
+                extra.insert("custom".to_owned(), other);
             }
-            merge_fields(&mut call.function_extra, custom);
+            None => {}
         }
         merge_fields(&mut call.extra, extra);
         (slot, new, start)
     }
 
-    fn push_audio(&mut self, audio: Value, message_extra: &mut ExtraFields) {
+    /// Merges a delta's `audio`. `audio` and its `id`, `expires_at`, `data` and
+    /// `transcript` are typed fields of the message: values of another type cannot be kept
+    /// under those names and are dropped.
+    fn push_audio(&mut self, audio: Value) {
         let Value::Object(mut piece) = audio else {
-            if !audio.is_null() {
-                message_extra.insert("audio".to_owned(), audio);
-            }
             return;
         };
         let acc = self.audio.get_or_insert_with(Default::default);
@@ -529,6 +556,9 @@ impl ToolCallState {
     fn finish(self) -> ChatCompletionMessageToolCalls {
         match self.r#type.as_deref() {
             _ if self.custom => {
+                let mut extra = self.extra;
+                // A typed field of a custom tool call; only an object fits it.
+                extra.remove("custom");
                 ChatCompletionMessageToolCalls::Custom(ChatCompletionMessageCustomToolCall {
                     id: self.id,
                     custom: CustomToolCall {
@@ -536,7 +566,7 @@ impl ToolCallState {
                         input: self.arguments,
                         extra: self.function_extra,
                     },
-                    extra: self.extra,
+                    extra,
                 })
             }
             None | Some("function") => {

@@ -75,6 +75,7 @@ impl Prepared {
                 "the base URL must not have a query; use Config::query",
             ));
         }
+        check_no_userinfo(&uri, "the base URL")?;
         let value = |what: &str, v: &str| {
             HeaderValue::try_from(v).map_err(|_| {
                 Error::invalid_config(format!("the {what} is not a valid header value"))
@@ -117,6 +118,18 @@ impl Prepared {
             completions,
         })
     }
+}
+
+/// Rejects a URL with user information (`user:password@host`): it is never used to
+/// authenticate, and would reach the transport (and its logs). The error does not quote it.
+fn check_no_userinfo(uri: &Uri, what: &str) -> Result<(), Error> {
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(Error::invalid_config(format!(
+            "{what} contains user information (`user:password@`), which is never used to \
+             authenticate; remove it and set the key with Config::api_key (or a header)"
+        )));
+    }
+    Ok(())
 }
 
 /// The path of creating a chat completion, relative to the base URL.
@@ -319,12 +332,14 @@ impl Client {
                 .chain(&call.query)
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         );
-        Uri::try_from(url).map_err(|_| {
+        let uri = Uri::try_from(url).map_err(|_| {
             Error::invalid_config(format!(
                 "the request path {:?} does not form a valid URL",
-                call.path
+                crate::url::redact_url(&call.path)
             ))
-        })
+        })?;
+        check_no_userinfo(&uri, "the request URL")?;
+        Ok(uri)
     }
 
     /// Builds the request of one attempt, with every header.

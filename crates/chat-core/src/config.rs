@@ -8,6 +8,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::auth::{Credential, CredentialProvider, SecretString};
 use crate::middleware::Middleware;
+use crate::url::{redact_url, RedactedQuery};
 use crate::Error;
 
 /// The base URL of the OpenAI API.
@@ -63,6 +64,7 @@ pub struct Config {
     pub(crate) retry_jitter: bool,
     pub(crate) deadline: Option<Duration>,
     pub(crate) stream_idle_timeout: Option<Duration>,
+    pub(crate) stream_deadline: Option<Duration>,
     pub(crate) max_response_bytes: usize,
     pub(crate) max_event_bytes: usize,
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,
@@ -93,6 +95,7 @@ impl Config {
             retry_jitter: true,
             deadline: None,
             stream_idle_timeout: Some(DEFAULT_TIMEOUT),
+            stream_deadline: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_event_bytes: crate::StreamConfig::DEFAULT_MAX_EVENT_SIZE,
             middleware: Vec::new(),
@@ -301,6 +304,17 @@ impl Config {
         self
     }
 
+    /// The longest a stream may take as a whole, counted from the call (the wait for its
+    /// first bytes included) to its end (default: none). Unlike the idle timeout it is not
+    /// reset by chunks or by `: ping` comments, so a server that keeps a stream busy without
+    /// ending it cannot hold it open forever. Past it the stream (or the call, if the stream
+    /// was not handed out yet) fails with a
+    /// [`TimeoutKind::StreamDeadline`](crate::TimeoutKind) error, which is not retried.
+    pub fn stream_deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.stream_deadline = deadline.into();
+        self
+    }
+
     /// The size limit of a non-streaming response body.
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = limit;
@@ -372,6 +386,11 @@ impl Config {
         self.stream_idle_timeout
     }
 
+    /// The whole-stream deadline.
+    pub fn get_stream_deadline(&self) -> Option<Duration> {
+        self.stream_deadline
+    }
+
     /// The size limit of a non-streaming response body.
     pub fn get_max_response_bytes(&self) -> usize {
         self.max_response_bytes
@@ -401,9 +420,12 @@ impl Config {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("base_url", &self.base_url)
-            .field("resource_url", &self.resource_url)
-            .field("default_query", &self.default_query)
+            .field("base_url", &redact_url(&self.base_url))
+            .field(
+                "resource_url",
+                &self.resource_url.as_deref().map(redact_url),
+            )
+            .field("default_query", &RedactedQuery(&self.default_query))
             .field("credential", &self.credential)
             .field("azure", &self.azure)
             .field("organization", &self.organization)
@@ -415,6 +437,7 @@ impl fmt::Debug for Config {
             .field("retry_jitter", &self.retry_jitter)
             .field("deadline", &self.deadline)
             .field("stream_idle_timeout", &self.stream_idle_timeout)
+            .field("stream_deadline", &self.stream_deadline)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("max_event_bytes", &self.max_event_bytes)
             .field("middleware", &self.middleware)
@@ -446,6 +469,7 @@ pub struct RequestOptions {
     pub(crate) max_retries: Option<u32>,
     pub(crate) deadline: Option<Option<Duration>>,
     pub(crate) stream_idle_timeout: Option<Option<Duration>>,
+    pub(crate) stream_deadline: Option<Option<Duration>>,
     pub(crate) error: Option<String>,
 }
 
@@ -509,6 +533,13 @@ impl RequestOptions {
         self
     }
 
+    /// The whole-stream deadline (`None`: none); see
+    /// [`Config::stream_deadline`].
+    pub fn stream_deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.stream_deadline = Some(deadline.into());
+        self
+    }
+
     /// These options with `over` applied on top (its headers, query and set values win).
     pub fn merged(&self, over: &RequestOptions) -> RequestOptions {
         let mut out = self.clone();
@@ -523,6 +554,7 @@ impl RequestOptions {
         out.max_retries = over.max_retries.or(self.max_retries);
         out.deadline = over.deadline.or(self.deadline);
         out.stream_idle_timeout = over.stream_idle_timeout.or(self.stream_idle_timeout);
+        out.stream_deadline = over.stream_deadline.or(self.stream_deadline);
         if out.error.is_none() {
             out.error.clone_from(&over.error);
         }
@@ -534,11 +566,12 @@ impl fmt::Debug for RequestOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestOptions")
             .field("headers", &self.headers)
-            .field("query", &self.query)
+            .field("query", &RedactedQuery(&self.query))
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
             .field("deadline", &self.deadline)
             .field("stream_idle_timeout", &self.stream_idle_timeout)
+            .field("stream_deadline", &self.stream_deadline)
             .field("error", &self.error)
             .finish()
     }
@@ -547,21 +580,11 @@ impl fmt::Debug for RequestOptions {
 /// Header names whose values may be secrets: they are marked sensitive so `Debug` hides them.
 ///
 /// Besides the usual names this matches any name with `auth`, `key`, `token`, `secret`,
-/// `cookie`, `password` or `signature` in it (gateways invent their own, such as
-/// `x-portkey-api-key`); hiding a value that was not secret costs nothing.
+/// `cookie`, `password`, `credential` or `signature` in it (gateways invent their own, such as
+/// `x-portkey-api-key`); hiding a value that was not secret costs nothing. Query parameters
+/// follow the same rule (see [`redact_url`](crate::redact_url)).
 fn is_secret_header(name: &HeaderName) -> bool {
-    const PARTS: [&str; 7] = [
-        "auth",
-        "key",
-        "token",
-        "secret",
-        "cookie",
-        "password",
-        "signature",
-    ];
-    // Header names are lowercase.
-    let name = name.as_str();
-    PARTS.iter().any(|part| name.contains(part))
+    crate::url::is_secret_name(name.as_str())
 }
 
 /// Adds `from` to `to`, replacing headers of the same names and keeping repeated values.

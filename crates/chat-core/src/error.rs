@@ -81,6 +81,9 @@ pub enum TimeoutKind {
     Idle,
     /// The overall deadline across all attempts.
     Deadline,
+    /// The whole-stream deadline ([`Config::stream_deadline`](crate::Config::stream_deadline)):
+    /// the stream was still open (even if busy with chunks or keep-alive comments).
+    StreamDeadline,
 }
 
 /// A timeout.
@@ -232,12 +235,15 @@ impl Error {
             .map(|c| c.as_string())
     }
 
-    /// Whether a retry may succeed: connect errors, timeouts, 408, 409, 429 (except
-    /// `insufficient_quota`) and 5xx. The `x-should-retry` header overrides the status rules.
+    /// Whether a retry may succeed: transport errors (but not TLS or protocol errors),
+    /// request timeouts, 408, 409, 429 (except `insufficient_quota`) and 5xx. The `x-should-retry` header overrides the status rules.
     pub fn is_retryable(&self) -> bool {
         match &self.inner.kind {
             ErrorKind::Api(e) => e.is_retryable(),
-            ErrorKind::Transport(t) => !matches!(t.kind(), crate::TransportErrorKind::Tls),
+            ErrorKind::Transport(t) => !matches!(
+                t.kind(),
+                crate::TransportErrorKind::Tls | crate::TransportErrorKind::Protocol
+            ),
             ErrorKind::Timeout(t) => t.kind == TimeoutKind::Request,
             _ => false,
         }
@@ -464,6 +470,7 @@ impl fmt::Display for Timeout {
             TimeoutKind::Request => "request timed out",
             TimeoutKind::Idle => "stream idle timeout",
             TimeoutKind::Deadline => "overall deadline passed",
+            TimeoutKind::StreamDeadline => "stream deadline passed",
         };
         write!(f, "{what} after {:?}", self.after)
     }

@@ -57,7 +57,8 @@
 //! once the first bytes of the event stream arrived (failures before that are retried);
 //! [`ChatCompletionStream::final_response`] accumulates them into a whole completion and
 //! [`ChatCompletionStream::events`] turns them into content deltas and finished tool calls.
-//! A stream that stalls fails after [`Config::stream_idle_timeout`]; one that ends early
+//! A stream that stalls fails after [`Config::stream_idle_timeout`], one kept open without
+//! end (by keep-alive comments, say) after [`Config::stream_deadline`] if set; one that ends early
 //! fails with [`StreamError::Truncated`] rather than looking complete.
 //!
 //! # Errors and retries
@@ -77,8 +78,9 @@
 //! - not retry, follow redirects or apply request timeouts: the client does that, and drops
 //!   the future of [`Transport::send`] when a deadline passes;
 //! - own connections, TLS and the connect timeout;
-//! - report failures with the right [`TransportErrorKind`]: every kind but `Tls` is retried
-//!   (`Connect` for DNS, refused or connect timeout, `Io` for a reset, `Timeout`, `Other`),
+//! - report failures with the right [`TransportErrorKind`]: every kind but `Tls` and
+//!   `Protocol` (an answer that breaks HTTP) is retried (`Connect` for DNS, refused or
+//!   connect timeout, `Io` for a reset, `Timeout`, `Other`),
 //!   and put the root cause in the message, which `Display` shows (the cause chain is only
 //!   reachable through `source()`);
 //! - return every status as a response; the client turns non-2xx answers into errors.
@@ -157,6 +159,7 @@ pub use meta::{parse_duration, RateLimitInfo, Response, ResponseMeta, REQUEST_ID
 pub use middleware::{Middleware, RequestContext, ResponseHead};
 pub use ops::{Paginated, RawResponse};
 pub use transport::{Body, Transport, TransportError, TransportErrorKind};
+pub use url::redact_url;
 
 pub use accumulate::ChatCompletionAccumulator;
 pub use events::{ChatCompletionEvent, ChatCompletionEventStream};

@@ -83,7 +83,10 @@ pub trait Middleware: Send + Sync + fmt::Debug {
 pub type ResponseHead = http::response::Parts;
 
 /// What a [`Middleware`] knows about the attempt at hand.
-#[derive(Debug, Clone)]
+///
+/// `Debug` redacts secret-looking query parameters of the path (see
+/// [`redact_url`](crate::redact_url)); [`path`](Self::path) returns it as given.
+#[derive(Clone)]
 pub struct RequestContext {
     pub(crate) operation: &'static str,
     pub(crate) method: Method,
@@ -93,6 +96,21 @@ pub struct RequestContext {
     pub(crate) max_attempts: u32,
     pub(crate) streaming: bool,
     pub(crate) will_retry: bool,
+}
+
+impl std::fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestContext")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("path", &crate::url::redact_url(&self.path))
+            .field("model", &self.model)
+            .field("attempt", &self.attempt)
+            .field("max_attempts", &self.max_attempts)
+            .field("streaming", &self.streaming)
+            .field("will_retry", &self.will_retry)
+            .finish()
+    }
 }
 
 impl RequestContext {

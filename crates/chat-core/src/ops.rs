@@ -78,23 +78,39 @@ impl Client {
     /// handed out yet), and the per-attempt timeout and the overall deadline apply. Once the
     /// stream is returned its errors are final, and
     /// [`Config::stream_idle_timeout`](crate::Config::stream_idle_timeout) bounds the gaps
-    /// between chunks.
+    /// between chunks. [`Config::stream_deadline`](crate::Config::stream_deadline), when set,
+    /// bounds the whole of it, from this call on.
     pub async fn create_chat_completion_stream(
         &self,
         request: &CreateChatCompletionRequest,
     ) -> Result<ChatCompletionStream, Error> {
         let body = stream_body(request)?;
-        let reply = self
-            .execute(create_call(request, body, Read::EventStream))
-            .await?;
         let config = self.config();
+        let started = tokio::time::Instant::now();
+        let stream_deadline = self
+            .options()
+            .and_then(|o| o.stream_deadline)
+            .unwrap_or(config.stream_deadline);
+        let call = self.execute(create_call(request, body, Read::EventStream));
+        // The stream deadline counts from the call: the wait for the stream is part of it.
+        let reply = match stream_deadline.and_then(|d| Some((started.checked_add(d)?, d))) {
+            Some((at, after)) => tokio::time::timeout_at(at, call).await.map_err(|_| {
+                Error::from(crate::Timeout {
+                    kind: crate::TimeoutKind::StreamDeadline,
+                    after,
+                })
+            })??,
+            None => call.await?,
+        };
         let idle = self
             .options()
             .and_then(|o| o.stream_idle_timeout)
             .unwrap_or(config.stream_idle_timeout);
         let stream_config = StreamConfig::new()
             .max_event_size(config.max_event_bytes)
-            .idle_timeout(idle);
+            .idle_timeout(idle)
+            .deadline(stream_deadline)
+            .started(started);
         let meta = ResponseMeta::from_head(reply.head.status, reply.head.headers, reply.attempts);
         let stream = match reply.body {
             // The first chunk goes straight to the decoder: no wrapper on the hot path.

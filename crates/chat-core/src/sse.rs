@@ -533,6 +533,9 @@ pub struct SseStream {
     idle_timeout: Option<Duration>,
     idle: Option<Pin<Box<tokio::time::Sleep>>>,
     idle_armed: bool,
+    /// The whole-stream deadline: its duration and timer (made at the first poll).
+    deadline: Option<(Duration, tokio::time::Instant)>,
+    deadline_timer: Option<Pin<Box<tokio::time::Sleep>>>,
     /// What the end of the body cut off, for [`ChatCompletionStream`](crate::ChatCompletionStream).
     cut: Cut,
     /// After `[DONE]`: bytes read and dropped so far, and the timer that ends the wait.
@@ -556,6 +559,12 @@ impl SseStream {
             idle_timeout: config.idle_timeout,
             idle: None,
             idle_armed: false,
+            // A deadline too far away to represent never fires.
+            deadline: config.deadline.and_then(|after| {
+                let start = config.started.unwrap_or_else(tokio::time::Instant::now);
+                Some((after, start.checked_add(after)?))
+            }),
+            deadline_timer: None,
             cut: Cut::Nothing,
             drained: 0,
             drain_timer: None,
@@ -574,6 +583,21 @@ impl SseStream {
 
     /// Polls for the next event.
     pub fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<SseEvent, Error>>> {
+        if let Some((after, at)) = self.deadline {
+            if self.body.is_some() {
+                let timer = self
+                    .deadline_timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+                if timer.as_mut().poll(cx).is_ready() {
+                    self.close();
+                    let timeout = Timeout {
+                        kind: TimeoutKind::StreamDeadline,
+                        after,
+                    };
+                    return Poll::Ready(Some(Err(self.error(timeout))));
+                }
+            }
+        }
         loop {
             match self.decoder.next_event() {
                 Ok(Some(event)) => return Poll::Ready(Some(Ok(event))),
@@ -683,6 +707,7 @@ impl SseStream {
     pub(crate) fn close(&mut self) {
         self.body = None;
         self.idle = None;
+        self.deadline_timer = None;
         self.decoder.finish();
     }
 
@@ -722,6 +747,7 @@ impl fmt::Debug for SseStream {
             .field("decoder", &self.decoder)
             .field("meta", &self.meta)
             .field("idle_timeout", &self.idle_timeout)
+            .field("deadline", &self.deadline.map(|(after, _)| after))
             .finish()
     }
 }

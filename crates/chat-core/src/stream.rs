@@ -32,6 +32,14 @@ pub struct StreamConfig {
     /// The timer runs only while the stream waits on the body, so a slow consumer does not
     /// trip it. It needs a Tokio runtime with the time driver enabled.
     pub idle_timeout: Option<Duration>,
+    /// The longest the whole stream may take, however busy it is (comments and keep-alives
+    /// included), counted from when the stream was made; `None` (the default) sets no limit.
+    /// Past it the stream fails with a [`TimeoutKind::StreamDeadline`](crate::TimeoutKind)
+    /// [`Timeout`](crate::Timeout). It needs a Tokio runtime with the time driver enabled.
+    pub deadline: Option<Duration>,
+    /// When the deadline is counted from, if not from when the stream was made (the client
+    /// counts from the call, so the wait for the stream counts too).
+    pub(crate) started: Option<tokio::time::Instant>,
 }
 
 impl StreamConfig {
@@ -59,6 +67,18 @@ impl StreamConfig {
         self.idle_timeout = timeout.into();
         self
     }
+
+    /// Sets the longest the whole stream may take, from when it is made (`None`: no limit).
+    pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.deadline = deadline.into();
+        self
+    }
+
+    /// Counts the deadline from `started` instead of from when the stream is made.
+    pub(crate) fn started(mut self, started: tokio::time::Instant) -> Self {
+        self.started = Some(started);
+        self
+    }
 }
 
 impl Default for StreamConfig {
@@ -66,6 +86,8 @@ impl Default for StreamConfig {
         StreamConfig {
             max_event_size: Self::DEFAULT_MAX_EVENT_SIZE,
             idle_timeout: None,
+            deadline: None,
+            started: None,
         }
     }
 }
@@ -101,7 +123,8 @@ pub type StreamMeta = ResponseMeta;
 /// chunk or `[DONE]`; otherwise the stream fails with [`StreamError::Truncated`], so a cut
 /// never loses data silently. A transport error yields
 /// [`ErrorKind::Transport`](crate::ErrorKind::Transport), and a gap between chunks longer
-/// than [`StreamConfig::idle_timeout`] yields an idle [`Timeout`](crate::Timeout). Errors
+/// than [`StreamConfig::idle_timeout`] yields an idle [`Timeout`](crate::Timeout), a stream
+/// still open after [`StreamConfig::deadline`] a stream-deadline one. Errors
 /// carry the [`attempts`](ResponseMeta::attempts) of the meta. After an error the stream
 /// yields `None`.
 ///

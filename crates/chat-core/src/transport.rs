@@ -49,7 +49,8 @@ pub trait Transport: Send + Sync + fmt::Debug {
     ) -> Result<http::Response<Body>, TransportError>;
 }
 
-/// The kind of a [`TransportError`]. The client retries every kind but [`Tls`](Self::Tls).
+/// The kind of a [`TransportError`]. The client retries every kind but [`Tls`](Self::Tls) and
+/// [`Protocol`](Self::Protocol), whose causes do not go away on a retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransportErrorKind {
@@ -61,7 +62,10 @@ pub enum TransportErrorKind {
     Tls,
     /// Reading or writing failed after the connection was established (reset, closed early).
     Io,
-    /// Anything else, such as a malformed response.
+    /// The server's answer broke HTTP: a garbage status line, too many or malformed
+    /// headers, invalid chunked encoding. Deterministic, so it is not retried.
+    Protocol,
+    /// Anything else.
     Other,
 }
 
@@ -72,6 +76,7 @@ impl TransportErrorKind {
             TransportErrorKind::Timeout => "timed out",
             TransportErrorKind::Tls => "tls error",
             TransportErrorKind::Io => "i/o error",
+            TransportErrorKind::Protocol => "protocol error",
             TransportErrorKind::Other => "transport error",
         }
     }
@@ -117,6 +122,11 @@ impl TransportError {
     /// An I/O failure on an established connection.
     pub fn io(message: impl Into<String>) -> Self {
         Self::new(TransportErrorKind::Io, message)
+    }
+
+    /// A violation of HTTP by the server (not retried).
+    pub fn protocol(message: impl Into<String>) -> Self {
+        Self::new(TransportErrorKind::Protocol, message)
     }
 
     /// A TLS failure.

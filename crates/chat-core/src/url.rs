@@ -1,5 +1,7 @@
 //! URL building: percent-encoded path segments and query strings.
 
+use std::borrow::Cow;
+
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Everything except the unreserved characters of RFC 3986 (`A-Z a-z 0-9 - . _ ~`).
@@ -35,9 +37,147 @@ pub(crate) fn append_query<'a>(
     }
 }
 
+/// What replaces a secret in `Debug` output and error messages.
+pub(crate) const REDACTED: &str = "[redacted]";
+
+/// Parts of header and query parameter names that mark a secret (compared in lowercase).
+const SECRET_NAME_PARTS: [&str; 8] = [
+    "auth", // authorization, proxy-authorization, oauth_token, x-auth, ...
+    "key",  // api_key, api-key, apikey, key, x-portkey-api-key, ...
+    "token",
+    "secret",
+    "password",
+    "credential",
+    "signature",
+    "cookie",
+];
+
+/// Whether a header or query parameter named `name` may carry a secret: its name contains
+/// `auth`, `key`, `token`, `secret`, `password`, `credential`, `signature` or `cookie`, or
+/// is `sig` (the signature of Azure shared-access URLs), compared case-insensitively.
+/// Hiding a value that was no secret costs nothing.
+pub(crate) fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name == "sig" || SECRET_NAME_PARTS.iter().any(|part| name.contains(part))
+}
+
+/// `url` with its user information (`user:password@`) and the values of query parameters
+/// whose names mark a secret replaced by `[redacted]`, for `Debug` output and error messages.
+///
+/// Query parameter names count as secret when they contain `auth`, `key`, `token`, `secret`,
+/// `password`, `credential`, `signature` or `cookie`, or are `sig`, in any case and after
+/// percent-decoding (so `api_key`, `API-KEY`, `access_token`, `X-Amz-Signature` and `sig` are
+/// all hidden).
+///
+/// ```
+/// use chat_core::redact_url;
+///
+/// assert_eq!(
+///     redact_url("https://user:pw@gw.test/v1?api-version=1&api_key=sk-1&SIG=x"),
+///     "https://[redacted]@gw.test/v1?api-version=1&api_key=[redacted]&SIG=[redacted]"
+/// );
+/// ```
+pub fn redact_url(url: &str) -> Cow<'_, str> {
+    let (before_fragment, fragment) = match url.find('#') {
+        Some(at) => url.split_at(at),
+        None => (url, ""),
+    };
+    let (head, query) = match before_fragment.split_once('?') {
+        Some((head, query)) => (head, Some(query)),
+        None => (before_fragment, None),
+    };
+    // The authority runs from after `scheme://` to the next `/` (the query was split off).
+    let userinfo_end = head.find("://").and_then(|start| {
+        let authority_start = start + 3;
+        let authority_end = head[authority_start..]
+            .find('/')
+            .map_or(head.len(), |i| authority_start + i);
+        head[authority_start..authority_end]
+            .rfind('@')
+            .map(|at| (authority_start, authority_start + at))
+    });
+    let secret_query = query.is_some_and(|q| q.split('&').any(|pair| is_secret_pair(pair)));
+    if userinfo_end.is_none() && !secret_query {
+        return Cow::Borrowed(url);
+    }
+    let mut out = String::with_capacity(url.len());
+    match userinfo_end {
+        Some((start, at)) => {
+            out.push_str(&head[..start]);
+            out.push_str(REDACTED);
+            out.push_str(&head[at..]);
+        }
+        None => out.push_str(head),
+    }
+    if let Some(query) = query {
+        out.push('?');
+        for (i, pair) in query.split('&').enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            match pair.split_once('=') {
+                Some((name, _)) if is_secret_pair(pair) => {
+                    out.push_str(name);
+                    out.push('=');
+                    out.push_str(REDACTED);
+                }
+                _ => out.push_str(pair),
+            }
+        }
+    }
+    out.push_str(fragment);
+    Cow::Owned(out)
+}
+
+/// Whether the `name=value` pair of a query has a secret name.
+fn is_secret_pair(pair: &str) -> bool {
+    match pair.split_once('=') {
+        Some((name, _)) => {
+            is_secret_name(&percent_encoding::percent_decode_str(name).decode_utf8_lossy())
+        }
+        None => false,
+    }
+}
+
+/// Query pairs for `Debug`, with the values of secret names redacted.
+pub(crate) struct RedactedQuery<'a>(pub(crate) &'a [(String, String)]);
+
+impl std::fmt::Debug for RedactedQuery<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, value)| {
+                let value = if is_secret_name(name) {
+                    REDACTED
+                } else {
+                    value.as_str()
+                };
+                (name.as_str(), value)
+            }))
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_are_redacted() {
+        for (url, want) in [
+            ("https://api.test/v1", "https://api.test/v1"),
+            ("https://u:p@api.test/v1", "https://[redacted]@api.test/v1"),
+            ("https://u@api.test", "https://[redacted]@api.test"),
+            (
+                "http://h/v1?key=k1&x=1&Access_Token=t&api%5Fkey=a&sig=s#frag",
+                "http://h/v1?key=[redacted]&x=1&Access_Token=[redacted]&api%5Fkey=[redacted]&sig=[redacted]#frag",
+            ),
+            ("http://h/p?api-version=2024&limit=2", "http://h/p?api-version=2024&limit=2"),
+            ("http://h/a@b?token", "http://h/a@b?token"),
+            ("/v1/chat?token=t", "/v1/chat?token=[redacted]"),
+        ] {
+            assert_eq!(redact_url(url), want, "{url}");
+        }
+    }
 
     #[test]
     fn segments_and_queries_are_encoded() {

@@ -342,3 +342,117 @@ async fn non_streaming_call_rejects_stream_true() {
     assert!(matches!(e.kind(), ErrorKind::InvalidConfig(_)));
     assert!(t.requests().is_empty());
 }
+
+/// A credential in a query parameter (of the configuration, of request options or of a raw
+/// path) never shows in `Debug` of the configuration, options, client or middleware context,
+/// nor in errors; it is still sent.
+#[tokio::test]
+async fn query_credentials_are_redacted_but_sent() {
+    #[derive(Debug)]
+    struct Peek(std::sync::Mutex<Vec<String>>);
+    #[async_trait]
+    impl chat_core::Middleware for Peek {
+        async fn on_request(
+            &self,
+            _request: &mut http::Request<bytes::Bytes>,
+            ctx: &chat_core::RequestContext,
+        ) -> Result<(), Error> {
+            self.0.lock().unwrap().push(format!("{ctx:?}"));
+            Ok(())
+        }
+    }
+    let peek = Arc::new(Peek(Default::default()));
+    let names = [
+        "api_key",
+        "KEY",
+        "api-key",
+        "access_token",
+        "token",
+        "sig",
+        "X-Amz-Signature",
+    ];
+    let mut c = Config::new()
+        .no_credential()
+        .base_url("http://127.0.0.1:9/v1")
+        .query("api-version", "2024-10-21")
+        .middleware_arc(peek.clone());
+    for name in names {
+        c = c.query(name, KEY);
+    }
+    let options = RequestOptions::new()
+        .query("Access_Token", KEY)
+        .query("limit", "2");
+    let t = Scripted::new([
+        Reply::json(500, r#"{"error":{"message":"boom"}}"#),
+        Reply::json(200, &completion("c1")),
+    ]);
+    let client = Client::new(c.clone().max_retries(0), t.clone()).with_options(options.clone());
+    for text in [
+        format!("{c:?}"),
+        format!("{options:?}"),
+        format!("{client:?}"),
+    ] {
+        assert_no_key(&text);
+        assert!(text.contains("[redacted]"), "{text}");
+    }
+    assert!(format!("{c:?}").contains("2024-10-21"), "{c:?}");
+    let e = client.create_chat_completion(&request()).await.unwrap_err();
+    assert_no_key(&format!("{e} {e:?}"));
+    let raw = client
+        .send_raw(
+            http::Method::GET,
+            &format!("/models?token={KEY}"),
+            None::<&()>,
+            &RequestOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(raw.status, 200);
+    let seen = peek.0.lock().unwrap().join("\n");
+    assert!(seen.contains("/models?token=[redacted]"), "{seen}");
+    assert_no_key(&seen);
+    // Still sent, once per name.
+    let uri = t.request(0).uri;
+    assert_eq!(uri.matches(KEY).count(), names.len() + 1, "{uri}");
+}
+
+/// User information in the base URL is never used to authenticate: it is a configuration
+/// error that does not quote it, and nothing is sent.
+#[tokio::test]
+async fn userinfo_in_the_base_url_is_rejected_without_quoting_it() {
+    for url in [
+        format!("https://user:{KEY}@api.test/v1"),
+        format!("http://{KEY}@127.0.0.1:9/v1"),
+    ] {
+        let c = Config::new().api_key("sk-other").base_url(&url);
+        assert_no_key(&format!("{c:?}"));
+        let e = c.validate().unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::InvalidConfig(_)), "{e:?}");
+        assert!(e.to_string().contains("user information"), "{e}");
+        assert_no_key(&format!("{e} {e:?}"));
+        let t = Scripted::new([]);
+        let client = Client::new(c, t.clone());
+        assert_no_key(&format!("{client:?}"));
+        let e = client.create_chat_completion(&request()).await.unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::InvalidConfig(_)), "{e:?}");
+        assert!(t.requests().is_empty());
+    }
+    let azure = Config::azure(format!("https://u:{KEY}@res.test"), "dep", "2024-10-21");
+    assert_no_key(&format!("{azure:?}"));
+    assert!(azure.validate().is_err());
+    // A raw absolute URL with user information is refused the same way.
+    let t = Scripted::new([]);
+    let client = Client::new(config(), t.clone());
+    let e = client
+        .send_raw(
+            http::Method::GET,
+            &format!("http://u:{KEY}@127.0.0.1:9/x"),
+            None::<&()>,
+            &RequestOptions::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("user information"), "{e}");
+    assert_no_key(&format!("{e} {e:?}"));
+    assert!(t.requests().is_empty());
+}

@@ -264,3 +264,97 @@ fn many_small_pieces_accumulate() {
     let logprobs = response.choices[0].logprobs.as_ref().unwrap();
     assert_eq!(logprobs.content.as_ref().unwrap().len(), 20_000);
 }
+
+/// Whether `text` has an object with the same key twice (`Value` keeps one of them, so its
+/// serialization is shorter).
+fn has_duplicate_keys(text: &str) -> bool {
+    let value: Value = serde_json::from_str(text).unwrap();
+    serde_json::to_string(&value).unwrap().len() != text.len()
+}
+
+/// Chunks with unknown keys named like typed fields of the response, its choice, message,
+/// audio and tool calls, with values of the wrong type: `finish()` must serialize to a
+/// response that parses again, with no key written twice.
+#[test]
+fn unknown_chunk_keys_never_shadow_typed_response_fields() {
+    let garbage = [
+        json!([1]),
+        json!("text"),
+        json!(7),
+        json!({"k": [1]}),
+        json!(true),
+    ];
+    for bad in garbage {
+        let chunks = [
+            json!({"id": "c1", "model": "m", "metadata": bad, "choices": [{
+            "index": 0, "message": bad,
+            "delta": {"role": "assistant", "content": "Hi", "audio": bad,
+                      "annotations": bad, "tool_calls": [
+                {"index": 0, "id": "call_1", "type": "function", "custom": bad,
+                 "function": {"name": "f", "arguments": "{}"}},
+                {"index": 1, "id": "call_2", "type": "custom", "custom": bad}
+            ]}}]}),
+            json!({"id": "c1", "choices": [{"index": 0, "delta": {
+                "audio": {"id": bad, "data": bad, "transcript": bad, "expires_at": bad},
+                "annotations": [bad],
+                "tool_calls": [{"index": 2, "id": "call_3", "type": "custom",
+                                "custom": {"name": bad, "input": bad}}]},
+                "finish_reason": "stop"}]}),
+        ];
+        let response = ChatCompletionAccumulator::from_iter(chunks.into_iter().map(chunk)).finish();
+        let text = serde_json::to_string(&response).unwrap();
+        let reparsed: CreateChatCompletionResponse =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{bad}: {e} in {text}"));
+        assert!(!has_duplicate_keys(&text), "{bad}: {text}");
+        assert_eq!(reparsed, response, "{bad}");
+        assert_eq!(reparsed.first_content(), Some("Hi"));
+        // A function call keeps a `custom` that is no object (no field of a function call;
+        // an object makes it a custom call).
+        let calls = response.choices[0].message.tool_calls.as_ref().unwrap();
+        if !bad.is_object() {
+            let ChatCompletionMessageToolCalls::Function(f) = &calls[0] else {
+                panic!("{calls:?}")
+            };
+            assert_eq!(f.extra["custom"], bad);
+        }
+        assert!(matches!(
+            calls[1],
+            ChatCompletionMessageToolCalls::Custom(_)
+        ));
+    }
+}
+
+/// What fits a typed field is kept there: metadata of strings, annotation objects, audio
+/// pieces of the right types; other unknown keys stay where they were.
+#[test]
+fn unknown_chunk_keys_that_fit_typed_fields_are_kept() {
+    let chunks = [
+        json!({"id": "c1", "metadata": {"a": "1", "b": "2"}, "x-top": 1, "choices": [{
+            "index": 0, "x-choice": [1],
+            "delta": {"content": "Hi", "reasoning_content": "th",
+                      "annotations": [{"type": "url_citation", "url_citation":
+                          {"url": "https://e.com", "title": "t", "start_index": 0, "end_index": 2}}],
+                      "audio": {"id": "au_1", "data": "AA"}}}]}),
+        json!({"metadata": {"b": "3"}, "choices": [{"index": 0, "delta": {
+            "reasoning_content": "ink", "audio": {"data": "BB", "expires_at": 9}},
+            "finish_reason": "stop"}]}),
+    ];
+    let response = ChatCompletionAccumulator::from_iter(chunks.into_iter().map(chunk)).finish();
+    let text = serde_json::to_string(&response).unwrap();
+    let reparsed: CreateChatCompletionResponse = serde_json::from_str(&text).unwrap();
+    assert_eq!(reparsed, response);
+    let value: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(value["metadata"], json!({"a": "1", "b": "3"}));
+    assert_eq!(value["x-top"], 1);
+    assert_eq!(value["choices"][0]["x-choice"], json!([1]));
+    let message = &value["choices"][0]["message"];
+    assert_eq!(message["reasoning_content"], "think");
+    assert_eq!(
+        message["annotations"][0]["url_citation"]["url"],
+        "https://e.com"
+    );
+    assert_eq!(
+        message["audio"],
+        json!({"id": "au_1", "expires_at": 9, "data": "AABB", "transcript": ""})
+    );
+}

@@ -20,6 +20,8 @@ struct Findings {
     hyper_timeout: bool,
     hyper_parse: bool,
     hyper_user: bool,
+    /// A hyper error about the response body (such as invalid chunked encoding).
+    hyper_body: bool,
     /// The deepest message, the most specific description of the cause.
     root: String,
     /// The proxy the connection went through, when it failed there.
@@ -48,6 +50,7 @@ fn walk(err: &(dyn StdError + 'static)) -> Findings {
             found.hyper_timeout |= h.is_timeout();
             found.hyper_parse |= h.is_parse() || h.is_parse_status();
             found.hyper_user |= h.is_user();
+            found.hyper_body |= is_body_error(h);
         }
         next = match e.downcast_ref::<io::Error>() {
             Some(io_err) => {
@@ -102,10 +105,14 @@ pub(crate) fn from_client(
             ),
             None => format!("connecting to {authority}: {}", found.root),
         },
-        (None, TransportErrorKind::Other) if found.hyper_parse => {
-            format!("invalid HTTP response: {}", found.root)
+        (None, TransportErrorKind::Protocol) => {
+            format!("invalid HTTP response from {authority}: {}", found.root)
         }
-        _ => found.root.clone(),
+        (None, TransportErrorKind::Timeout) => {
+            format!("waiting for the response from {authority}: {}", found.root)
+        }
+        // Before the response head (reset, closed, EOF): name the host, as connect errors do.
+        _ => format!("sending the request to {authority}: {}", found.root),
     };
     TransportError::new(kind, message).with_source(err)
 }
@@ -125,13 +132,32 @@ pub(crate) fn from_body(err: hyper::Error) -> TransportError {
 fn kind_after_connect(found: &Findings) -> TransportErrorKind {
     if found.hyper_timeout || found.io_kind == Some(io::ErrorKind::TimedOut) {
         TransportErrorKind::Timeout
-    } else if found.hyper_parse || found.hyper_user {
+    } else if found.hyper_parse || (found.hyper_body && is_invalid_data(found)) {
+        // The server's bytes are not HTTP (status line, headers, chunked framing): the same
+        // bytes will come again, so this is not retried.
+        TransportErrorKind::Protocol
+    } else if found.hyper_user {
         TransportErrorKind::Other
     } else {
         // I/O errors and hyper's own errors after the connection was made (closed, canceled,
         // incomplete message, HTTP/2 resets) are all failures of an established connection.
         TransportErrorKind::Io
     }
+}
+
+/// Whether hyper reports a failure while decoding the body.
+fn is_body_error(h: &hyper::Error) -> bool {
+    // hyper has no `is_body` predicate; its message for body errors says so.
+    h.to_string().contains("body")
+}
+
+/// Whether the I/O error in the chain says the bytes were invalid (hyper's chunked decoder
+/// reports bad chunk sizes and framing this way).
+fn is_invalid_data(found: &Findings) -> bool {
+    matches!(
+        found.io_kind,
+        Some(io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput)
+    )
 }
 
 #[cfg(test)]

@@ -33,8 +33,10 @@
 //!
 //! Failures map onto [`TransportErrorKind`](chat_core::TransportErrorKind): `Connect` (DNS,
 //! refused, connect timeout, proxy refused the tunnel), `Tls` (handshake or certificate
-//! rejected), `Io` (connection reset or closed mid-response), `Timeout` and `Other` (such as a
-//! malformed response). The original error is the `source()`.
+//! rejected), `Io` (connection reset or closed, before or during the response), `Timeout`,
+//! `Protocol` (an answer that breaks HTTP: a garbage status line, too many or invalid headers,
+//! bad chunked encoding; not retried) and `Other`. Messages name the host (`host:port`) of
+//! failures before the response head. The original error is the `source()`.
 //!
 //! # Example
 //!

@@ -99,7 +99,7 @@ impl Transport for HyperTransport {
                     chat_core::TransportErrorKind::Other,
                     format!(
                         "request URL must be absolute http:// or https://, got `{}`",
-                        parts.uri
+                        chat_core::redact_url(&parts.uri.to_string())
                     ),
                 ))
             }

@@ -336,3 +336,40 @@ async fn tls_failure_is_not_retried() {
     }
     assert_eq!(err.attempts(), 1);
 }
+
+/// A garbage status line, or invalid chunked encoding in the first bytes of a stream, is a
+/// protocol error: made once, not three times.
+#[tokio::test]
+async fn protocol_errors_are_not_retried() {
+    let answers: [&'static [u8]; 2] = [
+        b"SPLAT\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\nZZZ\r\nhello\r\n",
+    ];
+    for answer in answers {
+        let connections = Arc::new(AtomicUsize::new(0));
+        let seen = connections.clone();
+        let addr = raw_server(move |mut tcp| {
+            seen.fetch_add(1, Ordering::SeqCst);
+            async move {
+                read_head(&mut tcp).await;
+                let _ = tcp.write_all(answer).await;
+                wait_closed(&mut tcp).await;
+            }
+        })
+        .await;
+        let client = Client::new(
+            config(format!("http://{addr}/v1")).max_retries(2),
+            builder().build().unwrap(),
+        );
+        let err = guard(client.create_chat_completion_stream(&request()))
+            .await
+            .unwrap_err();
+        match err.kind() {
+            ErrorKind::Transport(t) => assert_eq!(t.kind(), TransportErrorKind::Protocol, "{err}"),
+            other => panic!("expected a transport error, got {other:?}"),
+        }
+        assert!(!err.is_retryable());
+        assert_eq!(err.attempts(), 1, "{err}");
+        assert_eq!(connections.load(Ordering::SeqCst), 1);
+    }
+}

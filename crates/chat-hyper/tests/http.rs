@@ -356,20 +356,93 @@ async fn server_closing_before_answering_is_an_io_error() {
     assert_eq!(err.kind(), TransportErrorKind::Io, "{err}");
 }
 
+/// Answers that break HTTP are `Protocol` errors naming the host; each kind of broken head.
 #[tokio::test]
-async fn malformed_response_is_other() {
+async fn malformed_response_heads_are_protocol_errors_naming_the_host() {
+    let many_headers: String = (0..200).map(|i| format!("x-h{i}: v\r\n")).collect();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("garbage status line", b"SPLAT\r\n\r\n".to_vec()),
+        ("binary noise", b"\x00\xff\x13\x37garbage\r\n\r\n".to_vec()),
+        ("bad status code", b"HTTP/1.1 2000 OK\r\n\r\n".to_vec()),
+        (
+            "too many headers",
+            format!("HTTP/1.1 200 OK\r\n{many_headers}\r\n").into_bytes(),
+        ),
+        (
+            "invalid header",
+            b"HTTP/1.1 200 OK\r\nbad header line\r\n\r\n".to_vec(),
+        ),
+    ];
+    for (what, answer) in cases {
+        let addr = raw_server(move |mut tcp| {
+            let answer = answer.clone();
+            async move {
+                read_head(&mut tcp).await;
+                let _ = tcp.write_all(&answer).await;
+                wait_closed(&mut tcp).await;
+            }
+        })
+        .await;
+        let transport = builder().build().unwrap();
+        let err = guard(transport.send(post(&format!("http://{addr}/"), "{}")))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), TransportErrorKind::Protocol, "{what}: {err}");
+        assert!(err.to_string().contains(&addr.to_string()), "{what}: {err}");
+    }
+}
+
+/// Invalid chunked encoding in the body is a `Protocol` error too.
+#[tokio::test]
+async fn invalid_chunked_encoding_is_a_protocol_error() {
     let addr = raw_server(|mut tcp| async move {
         read_head(&mut tcp).await;
-        let _ = tcp.write_all(b"SPLAT\r\n\r\n").await;
+        let _ = tcp
+            .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nZZZ\r\nhello\r\n")
+            .await;
         wait_closed(&mut tcp).await;
     })
     .await;
     let transport = builder().build().unwrap();
-
-    let err = guard(transport.send(post(&format!("http://{addr}/"), "{}")))
+    let response = guard(transport.send(post(&format!("http://{addr}/"), "{}")))
+        .await
+        .unwrap();
+    let err = guard(response.into_body().collect(1 << 20))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), TransportErrorKind::Other, "{err}");
+    assert_eq!(err.kind(), TransportErrorKind::Protocol, "{err}");
+}
+
+/// Failures after connecting but before the response head name the host.
+#[tokio::test]
+async fn errors_before_the_head_name_the_host() {
+    // Closed right after reading the request; and reset (linger 0) after reading it.
+    let closed = raw_server(|mut tcp| async move {
+        read_head(&mut tcp).await;
+    })
+    .await;
+    let reset = raw_server(|mut tcp| async move {
+        read_head(&mut tcp).await;
+        // A zero linger makes the close a reset and never blocks (the deprecation is about
+        // non-zero lingers blocking on drop).
+        #[allow(deprecated)]
+        let _ = tcp.set_linger(Some(Duration::ZERO));
+        drop(tcp);
+    })
+    .await;
+    let half_head = raw_server(|mut tcp| async move {
+        read_head(&mut tcp).await;
+        let _ = tcp.write_all(b"HTTP/1.1 200 OK\r\ncontent-ty").await;
+    })
+    .await;
+    for addr in [closed, reset, half_head] {
+        let transport = builder().build().unwrap();
+        let err = guard(transport.send(post(&format!("http://{addr}/"), "{}")))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), TransportErrorKind::Io, "{err}");
+        assert!(err.to_string().contains(&addr.to_string()), "{err}");
+    }
 }
 
 #[tokio::test]
