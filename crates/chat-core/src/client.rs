@@ -534,11 +534,24 @@ impl Client {
         for m in config.middleware.iter().rev() {
             m.on_response(&head, ctx);
         }
+        let encoding = undecoded_encoding(&head.headers);
         if !head.status.is_success() {
             // Until the attempt's limit at most: an error head whose body stalls is still
             // returned as the API error it is, with the body read so far.
             let bytes = read_prefix(body, MAX_ERROR_BODY, until).await;
-            return Err(ApiError::from_response(head.status, head.headers, &bytes).into());
+            let Some(encoding) = encoding else {
+                return Err(ApiError::from_response(head.status, head.headers, &bytes).into());
+            };
+            // Compressed bytes are noise as text: keep the status, say why the body is missing.
+            let mut api = ApiError::from_response(head.status, head.headers, b"");
+            api.body = format!(
+                "[{} bytes of {encoding}-encoded body, not decoded]",
+                bytes.len()
+            );
+            return Err(api.into());
+        }
+        if let (Some(encoding), Read::Full | Read::EventStream) = (encoding, call.read) {
+            return Err(encoded_body_error(&head, encoding));
         }
         match call.read {
             Read::Full => {
@@ -565,6 +578,7 @@ impl Client {
                     snippet: text_prefix(&bytes, SNIPPET_BYTES),
                     status: Some(head.status),
                     request_id: crate::meta::request_id(&head.headers),
+                    content_encoding: None,
                 }
                 .into())
             }
@@ -678,6 +692,55 @@ fn not_an_event_stream(head: &ResponseHead, bytes: &[u8]) -> Error {
         snippet: text_prefix(bytes, SNIPPET_BYTES),
         status: Some(head.status),
         request_id: crate::meta::request_id(&head.headers),
+        content_encoding: None,
+    }
+    .into()
+}
+
+/// The `Content-Encoding` of a response that nothing decoded (a transport that decodes a
+/// body removes the header), lowercased; `None` for none or `identity`.
+fn undecoded_encoding(headers: &HeaderMap) -> Option<String> {
+    let mut out = String::new();
+    for value in headers.get_all(http::header::CONTENT_ENCODING) {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        for coding in text.split(',').map(str::trim) {
+            if coding.is_empty() || coding.eq_ignore_ascii_case("identity") {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            out.push_str(&coding.to_ascii_lowercase());
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The decode error of a 2xx body in an encoding nothing decoded, naming it (and the
+/// chat-hyper feature that decodes it, if one does).
+fn encoded_body_error(head: &ResponseHead, encoding: String) -> Error {
+    let feature = match encoding.as_str() {
+        "gzip" | "x-gzip" => Some("gzip"),
+        "br" => Some("br"),
+        "zstd" => Some("zstd"),
+        _ => None,
+    };
+    let mut message = format!(
+        "the response body is encoded with `{encoding}` (Content-Encoding), which the \
+         transport did not decode"
+    );
+    if let Some(feature) = feature {
+        message.push_str(&format!(
+            " (chat-hyper decodes it with its `{feature}` feature)"
+        ));
+    }
+    DecodeError {
+        message,
+        path: None,
+        snippet: String::new(),
+        status: Some(head.status),
+        request_id: crate::meta::request_id(&head.headers),
+        content_encoding: Some(encoding),
     }
     .into()
 }
@@ -726,6 +789,7 @@ async fn read_body(body: Body, limit: usize, head: &ResponseHead) -> Result<Byte
             snippet: String::new(),
             status: Some(head.status),
             request_id: crate::meta::request_id(&head.headers),
+            content_encoding: None,
         }
         .into(),
     })
@@ -744,6 +808,7 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
             snippet: text_prefix(bytes, SNIPPET_BYTES),
             status: Some(status),
             request_id: crate::meta::request_id(headers),
+            content_encoding: None,
         }
         .into()
     };

@@ -108,6 +108,10 @@ pub struct DecodeError {
     pub status: Option<StatusCode>,
     /// The `x-request-id` header.
     pub request_id: Option<String>,
+    /// The `Content-Encoding` (such as `gzip`) of a body that nothing decoded, when that is
+    /// why it could not be read. A transport that decodes a body removes the header, so the
+    /// client sees it only for bodies still encoded; `identity` counts as none.
+    pub content_encoding: Option<String>,
 }
 
 /// A broken event stream.

@@ -18,7 +18,9 @@ use futures_core::Stream;
 /// Implement it to run the whole client (retries, streaming, errors) over your own HTTP stack.
 /// The transport owns connections, TLS and the connect timeout; the client owns request
 /// deadlines (it drops the future returned by [`send`](Transport::send) when they pass) and
-/// retries.
+/// retries. A transport that decompresses a body removes its `Content-Encoding` header: the
+/// client reports a body that still has one (other than `identity`) as a
+/// [`DecodeError`](crate::DecodeError) naming the encoding.
 ///
 /// ```
 /// use chat_core::{async_trait, Body, Transport, TransportError};

@@ -251,3 +251,76 @@ async fn rate_limits_of_an_error_and_unreadable_headers() {
     assert_eq!(rl.limit_tokens, None);
     assert!(RateLimitInfo::from_headers(&http::HeaderMap::new()).is_empty());
 }
+
+/// Bytes of a gzip stream (the header and some deflate data): binary noise as text.
+const GZIP_BYTES: &[u8] = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xabV\xca\xcc\x04\x00\xff\xfe";
+
+/// A body in an encoding nothing decoded is a typed decode error naming the encoding (and
+/// the chat-hyper feature that decodes it), not "invalid UTF-8" and noise; not retried.
+#[tokio::test]
+async fn an_undecoded_content_encoding_is_named() {
+    for (encoding, feature) in [
+        ("gzip", Some("gzip")),
+        ("BR", Some("br")),
+        ("deflate", None),
+    ] {
+        let t = Scripted::new([Reply::bytes(200, "application/json", GZIP_BYTES)
+            .header("content-encoding", encoding)
+            .header("x-request-id", "req_gz")]);
+        let client = Client::new(config().max_retries(2), t.clone());
+        let e = client.create_chat_completion(&request()).await.unwrap_err();
+        let ErrorKind::Decode(d) = e.kind() else {
+            panic!("{e:?}")
+        };
+        let lower = encoding.to_ascii_lowercase();
+        assert_eq!(d.content_encoding.as_deref(), Some(lower.as_str()));
+        let text = e.to_string();
+        assert!(text.contains(&format!("`{lower}`")), "{text}");
+        assert!(!text.contains("UTF-8"), "{text}");
+        assert!(!text.contains('\u{fffd}'), "{text}");
+        match feature {
+            Some(f) => assert!(text.contains(&format!("`{f}` feature")), "{text}"),
+            None => assert!(!text.contains("feature"), "{text}"),
+        }
+        assert_eq!(e.request_id(), Some("req_gz"));
+        assert_eq!(e.attempts(), 1);
+        assert_eq!(t.requests().len(), 1);
+    }
+
+    // Streams too, before any chunk is read.
+    let t = Scripted::new([
+        Reply::bytes(200, "text/event-stream", GZIP_BYTES).header("content-encoding", "gzip")
+    ]);
+    let client = Client::new(config(), t.clone());
+    let e = client
+        .create_chat_completion_stream(&request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Decode(d) if d.content_encoding.as_deref() == Some("gzip")),
+        "{e:?}"
+    );
+
+    // An error status keeps its status; the body says what it was instead of noise.
+    let e = fail_with(
+        Reply::bytes(401, "application/json", GZIP_BYTES).header("content-encoding", "gzip"),
+    )
+    .await;
+    assert!(e.is_auth(), "{e:?}");
+    let body = &e.api_error().unwrap().body;
+    assert!(body.contains("gzip-encoded body"), "{body}");
+    assert!(!body.contains('\u{fffd}'), "{body}");
+}
+
+/// `identity` (and an empty value) means no encoding.
+#[tokio::test]
+async fn identity_content_encoding_is_no_encoding() {
+    for encoding in ["identity", "Identity", ""] {
+        let t = Scripted::new([
+            Reply::json(200, &completion("c1")).header("content-encoding", encoding)
+        ]);
+        let client = Client::new(config(), t.clone());
+        let response = client.create_chat_completion(&request()).await.unwrap();
+        assert_eq!(response.first_content(), Some("hi"), "{encoding:?}");
+    }
+}

@@ -373,3 +373,36 @@ async fn protocol_errors_are_not_retried() {
         assert_eq!(connections.load(Ordering::SeqCst), 1);
     }
 }
+
+/// A compressed body this build does not decode reaches the client with its
+/// `Content-Encoding`, and the error names it.
+#[tokio::test]
+async fn an_undecoded_content_encoding_is_a_decode_error_naming_it() {
+    let addr = raw_server(|mut tcp| async move {
+        read_head(&mut tcp).await;
+        let body: &[u8] = b"\x78\x9c\xabV\xca\xcc\x04\x00\xff\xfe\x00\x13";
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: deflate\r\n\
+             x-request-id: req_deflate\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        let _ = tcp.write_all(head.as_bytes()).await;
+        let _ = tcp.write_all(body).await;
+        wait_closed(&mut tcp).await;
+    })
+    .await;
+    let client = Client::new(
+        config(format!("http://{addr}/v1")),
+        builder().build().unwrap(),
+    );
+    let err = guard(client.create_chat_completion(&request()))
+        .await
+        .unwrap_err();
+    match err.kind() {
+        ErrorKind::Decode(d) => assert_eq!(d.content_encoding.as_deref(), Some("deflate")),
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+    assert!(err.to_string().contains("`deflate`"), "{err}");
+    assert_eq!(err.request_id(), Some("req_deflate"));
+    assert_eq!(err.attempts(), 1);
+}
