@@ -96,7 +96,7 @@ pub fn redact_url(url: &str) -> Cow<'_, str> {
             .rfind('@')
             .map(|at| (authority_start, authority_start + at))
     });
-    let secret_query = query.is_some_and(|q| q.split('&').any(|pair| is_secret_pair(pair)));
+    let secret_query = query.is_some_and(|q| q.split('&').any(is_secret_pair));
     if userinfo_end.is_none() && !secret_query {
         return Cow::Borrowed(url);
     }

@@ -20,8 +20,6 @@ struct Findings {
     hyper_timeout: bool,
     hyper_parse: bool,
     hyper_user: bool,
-    /// A hyper error about the response body (such as invalid chunked encoding).
-    hyper_body: bool,
     /// The deepest message, the most specific description of the cause.
     root: String,
     /// The proxy the connection went through, when it failed there.
@@ -50,7 +48,6 @@ fn walk(err: &(dyn StdError + 'static)) -> Findings {
             found.hyper_timeout |= h.is_timeout();
             found.hyper_parse |= h.is_parse() || h.is_parse_status();
             found.hyper_user |= h.is_user();
-            found.hyper_body |= is_body_error(h);
         }
         next = match e.downcast_ref::<io::Error>() {
             Some(io_err) => {
@@ -82,7 +79,7 @@ pub(crate) fn from_client(
     } else if err.is_connect() {
         TransportErrorKind::Connect
     } else {
-        kind_after_connect(&found)
+        kind_after_connect(&found, false)
     };
     let message = match (&found.tls, kind) {
         (Some(tls), _) if err.is_connect() && no_roots => format!(
@@ -123,16 +120,17 @@ pub(crate) fn from_body(err: hyper::Error) -> TransportError {
     let kind = if found.tls.is_some() {
         TransportErrorKind::Tls
     } else {
-        kind_after_connect(&found)
+        kind_after_connect(&found, true)
     };
     let message = format!("reading the response body failed: {}", found.root);
     TransportError::new(kind, message).with_source(err)
 }
 
-fn kind_after_connect(found: &Findings) -> TransportErrorKind {
+/// The kind of a failure on an established connection; `in_body` when reading the body.
+fn kind_after_connect(found: &Findings, in_body: bool) -> TransportErrorKind {
     if found.hyper_timeout || found.io_kind == Some(io::ErrorKind::TimedOut) {
         TransportErrorKind::Timeout
-    } else if found.hyper_parse || (found.hyper_body && is_invalid_data(found)) {
+    } else if found.hyper_parse || (in_body && is_invalid_data(found)) {
         // The server's bytes are not HTTP (status line, headers, chunked framing): the same
         // bytes will come again, so this is not retried.
         TransportErrorKind::Protocol
@@ -143,12 +141,6 @@ fn kind_after_connect(found: &Findings) -> TransportErrorKind {
         // incomplete message, HTTP/2 resets) are all failures of an established connection.
         TransportErrorKind::Io
     }
-}
-
-/// Whether hyper reports a failure while decoding the body.
-fn is_body_error(h: &hyper::Error) -> bool {
-    // hyper has no `is_body` predicate; its message for body errors says so.
-    h.to_string().contains("body")
 }
 
 /// Whether the I/O error in the chain says the bytes were invalid (hyper's chunked decoder
@@ -197,6 +189,9 @@ mod tests {
         assert_eq!(found.io_kind, Some(io::ErrorKind::TimedOut));
         assert!(found.tls.is_none());
         assert_eq!(found.root, "connect timeout");
-        assert_eq!(kind_after_connect(&found), TransportErrorKind::Timeout);
+        assert_eq!(
+            kind_after_connect(&found, false),
+            TransportErrorKind::Timeout
+        );
     }
 }
