@@ -54,6 +54,8 @@ struct FaultServer {
     addr: std::net::SocketAddr,
     requests: Arc<AtomicUsize>,
     heads: Arc<Mutex<Vec<String>>>,
+    /// Bytes the `Flood` steps got written into the socket before the client went away.
+    flooded: Arc<AtomicUsize>,
 }
 
 impl FaultServer {
@@ -66,18 +68,20 @@ impl FaultServer {
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(AtomicUsize::new(0));
         let heads = Arc::new(Mutex::new(Vec::new()));
+        let flooded = Arc::new(AtomicUsize::new(0));
         let scripts = Arc::new(scripts);
-        let (count, log) = (requests.clone(), heads.clone());
+        let (count, log, wrote) = (requests.clone(), heads.clone(), flooded.clone());
         tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
                 let (scripts, count, log) = (scripts.clone(), count.clone(), log.clone());
-                tokio::spawn(serve_connection(tcp, scripts, count, log));
+                tokio::spawn(serve_connection(tcp, scripts, count, log, wrote.clone()));
             }
         });
         FaultServer {
             addr,
             requests,
             heads,
+            flooded,
         }
     }
 
@@ -88,6 +92,10 @@ impl FaultServer {
     fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
     }
+
+    fn flooded(&self) -> usize {
+        self.flooded.load(Ordering::SeqCst)
+    }
 }
 
 async fn serve_connection(
@@ -95,6 +103,7 @@ async fn serve_connection(
     scripts: Arc<Vec<Vec<Step>>>,
     count: Arc<AtomicUsize>,
     log: Arc<Mutex<Vec<String>>>,
+    flooded: Arc<AtomicUsize>,
 ) {
     loop {
         let Some(head) = read_request(&mut tcp).await else {
@@ -132,6 +141,7 @@ async fn serve_connection(
                             break;
                         }
                         left -= take;
+                        flooded.fetch_add(take, Ordering::SeqCst);
                     }
                     ok
                 }
@@ -668,18 +678,32 @@ async fn short_content_length_is_a_transport_error() {
     assert_eq!(err.attempts(), 1);
 }
 
+/// Whether the flood stops below `limit` bytes (it stops once the client closed).
+async fn eventually_below(server: &FaultServer, limit: usize) -> bool {
+    let mut last = usize::MAX;
+    for _ in 0..50 {
+        tokio::time::sleep(ms(40)).await;
+        let now = server.flooded();
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    server.flooded() < limit
+}
+
 #[tokio::test]
 async fn huge_body_hits_the_response_limit() {
-    // 8 MiB announced against a limit of 64 KiB: refused without holding it all.
+    // 64 MiB announced against a limit of 64 KiB: refused without reading it all.
     let mut head = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-        8 << 20
+        64 << 20
     )
     .into_bytes();
     head.extend_from_slice(b"{\"pad\":\"");
     let server = FaultServer::start(vec![vec![
         Step::Send(head),
-        Step::Flood(b'a', 8 << 20),
+        Step::Flood(b'a', 64 << 20),
         Step::Hold,
     ]])
     .await;
@@ -688,6 +712,13 @@ async fn huge_body_hits_the_response_limit() {
         .err();
     assert_decode(&err, "exceeds the limit of 65536 bytes");
     assert_eq!(err.attempts(), 1);
+    // The client stopped reading and closed: the server could not push the rest (socket
+    // buffers hold a few MiB at most).
+    assert!(
+        eventually_below(&server, 32 << 20).await,
+        "{} bytes went through",
+        server.flooded()
+    );
 }
 
 #[tokio::test]
@@ -1222,6 +1253,11 @@ async fn stream_endless_line_fails_early_with_memory_bounded() {
             ErrorKind::Stream(StreamError::EventTooLarge { .. })
         ),
         "{err}"
+    );
+    assert!(
+        eventually_below(&server, 32 << 20).await,
+        "{} bytes went through",
+        server.flooded()
     );
 }
 
