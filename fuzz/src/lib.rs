@@ -71,11 +71,14 @@ pub fn pieces<'a>(body: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
 // ---------------------------------------------------------------------------------------------
 // SSE decoder
 
+/// One dispatched event: its type, data and id.
+pub type Event = (String, Vec<u8>, Option<String>);
+
 /// What a decoder made of a whole body: each event (type, data, id) or the error that ended
 /// it, whether `finish` discarded anything, and the last event id and retry time.
 #[derive(Debug, PartialEq, Eq)]
 pub struct SseOutcome {
-    pub events: Vec<Result<(String, Vec<u8>, Option<String>), String>>,
+    pub events: Vec<Result<Event, String>>,
     pub discarded: bool,
     pub last_event_id: Option<String>,
     pub retry: Option<std::time::Duration>,

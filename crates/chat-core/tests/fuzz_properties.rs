@@ -261,7 +261,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Runs `target`'s fuzz entry over every file under `fuzz/<kind>/<target>/`; returns how many.
-fn replay(kind: &str, target: &str, check: fn(&[u8])) -> usize {
+fn replay(kind: &str, target: &str, check: Check) -> usize {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../fuzz")
         .join(kind)
@@ -275,7 +275,10 @@ fn replay(kind: &str, target: &str, check: fn(&[u8])) -> usize {
     files.len()
 }
 
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz target's entry point.
+type Check = fn(&[u8]);
+
+const TARGETS: &[(&str, Check)] = &[
     ("sse_decoder", props::fuzz_sse),
     ("json_round_trip", props::fuzz_json),
     ("accumulator", props::fuzz_accumulator),
