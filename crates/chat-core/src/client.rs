@@ -398,10 +398,25 @@ impl Client {
             .and_then(|o| o.max_retries)
             .unwrap_or(config.max_retries);
         let timeout = options.and_then(|o| o.timeout).unwrap_or(config.timeout);
-        let deadline = options
-            .and_then(|o| o.deadline)
-            .unwrap_or(config.deadline)
-            .and_then(|d| Instant::now().checked_add(d).map(|at| (at, d)));
+        let start = Instant::now();
+        let limit_of = |after: Option<Duration>, kind: TimeoutKind| {
+            after.and_then(|after| Some((start.checked_add(after)?, Timeout { kind, after })))
+        };
+        let overall = limit_of(
+            options.and_then(|o| o.deadline).unwrap_or(config.deadline),
+            TimeoutKind::Deadline,
+        );
+        // A stream's whole-stream deadline counts from the call, so it bounds getting it too.
+        let stream_deadline = match call.read {
+            Read::EventStream => limit_of(
+                options
+                    .and_then(|o| o.stream_deadline)
+                    .unwrap_or(config.stream_deadline),
+                TimeoutKind::StreamDeadline,
+            ),
+            _ => None,
+        };
+        let deadline = earliest(overall, stream_deadline);
         let max_attempts = max_retries.saturating_add(1);
 
         // Shared by the contexts of every attempt (cloning them allocates nothing).
@@ -421,7 +436,7 @@ impl Client {
                     will_retry: false,
                 };
                 // One limit for the whole attempt, from asking for the credential to reading.
-                let limit = attempt_limit(timeout, deadline);
+                let limit = attempt_limit(timeout, deadline.clone());
                 let until = limit.as_ref().map(|(at, _)| *at);
                 let mut head_request_id = None;
                 let work = async {
@@ -593,10 +608,10 @@ impl Client {
 }
 
 /// When the attempt starting now must end, and the error it then ends with: the per-attempt
-/// `timeout` or the overall `deadline`, whichever comes first (the deadline on a tie).
+/// `timeout` or the `deadline` across attempts, whichever comes first (the deadline on a tie).
 fn attempt_limit(
     timeout: Option<Duration>,
-    deadline: Option<(Instant, Duration)>,
+    deadline: Option<(Instant, Timeout)>,
 ) -> Option<(Instant, Timeout)> {
     let per_attempt = timeout.and_then(|after| {
         let at = Instant::now().checked_add(after)?;
@@ -608,16 +623,15 @@ fn attempt_limit(
             },
         ))
     });
-    let overall = deadline.map(|(at, after)| {
-        (
-            at,
-            Timeout {
-                kind: TimeoutKind::Deadline,
-                after,
-            },
-        )
-    });
-    match (per_attempt, overall) {
+    earliest(per_attempt, deadline)
+}
+
+/// The limit that comes first (`b` on a tie).
+fn earliest(
+    a: Option<(Instant, Timeout)>,
+    b: Option<(Instant, Timeout)>,
+) -> Option<(Instant, Timeout)> {
+    match (a, b) {
         (Some(a), Some(b)) => Some(if a.0 < b.0 { a } else { b }),
         (a, b) => a.or(b),
     }

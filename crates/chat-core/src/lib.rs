@@ -66,8 +66,10 @@
 //! Every operation returns [`Error`]. Connection failures, timeouts, 408, 409, 429 (but not
 //! `insufficient_quota`) and 5xx answers are retried twice by default, waiting as the server
 //! asks (`retry-after-ms`, `retry-after`, up to 60 s) or with exponential backoff and jitter.
-//! [`Error::attempts`] tells how many attempts were made. Neither errors nor `Debug` output
-//! contain the API key.
+//! TLS and protocol errors are not retried. [`Error::attempts`] tells how many attempts were
+//! made. Neither errors, `Debug` output nor spans contain the API key, nor the values of
+//! secret-looking headers and query parameters (see [`redact_url`]); a URL with user
+//! information is refused.
 //!
 //! # Implementing a transport
 //!

@@ -91,17 +91,10 @@ impl Client {
             .options()
             .and_then(|o| o.stream_deadline)
             .unwrap_or(config.stream_deadline);
-        let call = self.execute(create_call(request, body, Read::EventStream));
-        // The stream deadline counts from the call: the wait for the stream is part of it.
-        let reply = match stream_deadline.and_then(|d| Some((started.checked_add(d)?, d))) {
-            Some((at, after)) => tokio::time::timeout_at(at, call).await.map_err(|_| {
-                Error::from(crate::Timeout {
-                    kind: crate::TimeoutKind::StreamDeadline,
-                    after,
-                })
-            })??,
-            None => call.await?,
-        };
+        // `execute` bounds getting the stream by the same deadline, from the same start.
+        let reply = self
+            .execute(create_call(request, body, Read::EventStream))
+            .await?;
         let idle = self
             .options()
             .and_then(|o| o.stream_idle_timeout)

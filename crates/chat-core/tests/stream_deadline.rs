@@ -148,14 +148,20 @@ async fn request_options_set_and_clear_the_stream_deadline() {
         .is_err());
 }
 
+/// The wait for the stream counts: a slow server's attempts time out and are retried, until
+/// the stream deadline ends the call (with the attempts made).
 #[tokio::test(start_paused = true)]
 async fn the_wait_for_the_stream_counts_against_the_deadline() {
     let client = Client::new(
-        config().stream_deadline(Duration::from_secs(5)),
+        config()
+            .timeout(Duration::from_secs(3))
+            .retry_jitter(false)
+            .stream_deadline(Duration::from_secs(5)),
         PingServer {
             delay: Duration::from_secs(30),
         },
     );
+    let start = Instant::now();
     let e = client
         .create_chat_completion_stream(&request())
         .await
@@ -165,6 +171,9 @@ async fn the_wait_for_the_stream_counts_against_the_deadline() {
         "{e:?}"
     );
     assert!(!e.is_retryable());
+    // 3 s (request timeout), 0.5 s backoff, then cut at 5 s by the stream deadline.
+    assert_eq!(e.attempts(), 2);
+    assert_eq!(start.elapsed(), Duration::from_secs(5));
 }
 
 #[tokio::test(start_paused = true)]
