@@ -7,6 +7,7 @@ use std::time::Instant;
 mod bench;
 mod compat;
 mod examples;
+mod fuzz;
 mod spec;
 mod tidy;
 
@@ -19,6 +20,9 @@ commands:
                  hyper/serde_json and async-openai; writes crates/chat-bench/RESULTS.md
   compat         run the official OpenAI Python and Node libraries against chat-mock's server
   examples       run every example against the mock and check its output
+  fuzz [--time N] [TARGET...]
+                 run the cargo-fuzz targets of fuzz/ for N seconds each (default 60; all
+                 targets unless named); installs cargo-fuzz if needed, works on stable
   tidy           check the crate dependency rules with cargo metadata
   spec-extract   regenerate spec/chat-completions.schema.json from spec/openapi.yaml
   spec-check     fail if spec/chat-completions.schema.json is stale
@@ -34,6 +38,7 @@ fn main() -> ExitCode {
         Some("tidy") => tidy::check(&root),
         Some("examples") => examples::run(&root),
         Some("compat") => compat::run(&root),
+        Some("fuzz") => fuzz::run(&root, &args[1..]),
         Some("bench") => bench::run(&root, args.iter().any(|a| a == "--quick")),
         Some("spec-extract") => spec::extract(&root),
         Some("spec-check") => spec::extract_check(&root),
