@@ -82,7 +82,10 @@
 
 mod body;
 mod connect;
+#[cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
+mod decode;
 mod error;
+mod pool;
 mod proxy;
 mod tls;
 mod transport;
@@ -91,7 +94,9 @@ pub use chat_core;
 pub use proxy::Proxy;
 pub use tls::{Certificate, Identity};
 pub use transport::{
-    HyperTransport, HyperTransportBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT,
+    HyperTransport, HyperTransportBuilder, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_HTTP2_MAX_CONNECTIONS_PER_HOST, DEFAULT_HTTP2_MAX_STREAMS_PER_CONNECTION,
+    DEFAULT_POOL_IDLE_TIMEOUT,
 };
 
 /// A [`chat_core::Client`] over a default [`HyperTransport`], configured from the environment
