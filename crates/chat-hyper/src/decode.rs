@@ -232,3 +232,28 @@ fn error(e: io::Error, encoding: Encoding) -> TransportError {
     )
     .with_source(e)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_encoding_lists_exactly_the_enabled_encodings() {
+        let enabled: Vec<&str> = [
+            ("gzip", cfg!(feature = "gzip")),
+            ("br", cfg!(feature = "br")),
+            ("zstd", cfg!(feature = "zstd")),
+        ]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect();
+        let mut headers = http::HeaderMap::new();
+        accept(&mut headers);
+        assert_eq!(headers[ACCEPT_ENCODING], enabled.join(", ").as_str());
+        for name in enabled {
+            let value = HeaderValue::from_static(name);
+            assert_eq!(Encoding::parse(&value).map(Encoding::name), Some(name));
+        }
+        assert_eq!(Encoding::parse(&HeaderValue::from_static("identity")), None);
+    }
+}
