@@ -131,6 +131,7 @@ mod error;
 mod meta;
 mod middleware;
 mod ops;
+mod pacer;
 mod retry;
 mod trace;
 mod transport;
