@@ -33,7 +33,7 @@ pub enum Scenario {
     /// A stream of 20,000 chunks, likewise.
     StreamHuge,
     /// [`Small`](Self::Small) over HTTP/2 (prior knowledge) to a server allowing
-    /// [`H2_MAX_STREAMS`] streams per connection.
+    /// [`H2_MAX_STREAMS`] streams per connection, answering after [`H2_LATENCY`].
     SmallH2,
     /// [`Small`](Self::Small) gzip-compressed.
     SmallGzip,
@@ -45,6 +45,8 @@ pub enum Scenario {
 
 /// The load-test server's limit of concurrent streams per HTTP/2 connection.
 pub const H2_MAX_STREAMS: u32 = 32;
+/// How long the load-test server takes to answer an HTTP/2 request.
+pub const H2_LATENCY: std::time::Duration = std::time::Duration::from_millis(5);
 
 impl Scenario {
     /// Every scenario.
@@ -97,7 +99,7 @@ impl Scenario {
             Scenario::Stream => "stream, 200 chunks",
             Scenario::StreamLong => "stream, 2,000 chunks",
             Scenario::StreamHuge => "stream, 20,000 chunks",
-            Scenario::SmallH2 => "completion, HTTP/2, 32 streams per connection",
+            Scenario::SmallH2 => "completion after 5 ms, HTTP/2, 32 streams per connection",
             Scenario::SmallGzip => "completion, gzip",
             Scenario::SmallRateLimited => "completion, rate-limit headers, pacer off",
             Scenario::SmallPaced => "completion, rate-limit headers, pacer on",

@@ -439,6 +439,11 @@ async fn run_async(spec: &LoadSpec) -> Result<LoadResult, String> {
     let scenario = spec.scenario;
     let concurrency = spec.concurrency.max(1);
 
+    // Over HTTP/2 one request first, so the client knows the server's stream limit before the
+    // burst (streams opened before its SETTINGS arrive may be refused).
+    if scenario == Scenario::SmallH2 {
+        client.exchange(scenario, Instant::now()).await?;
+    }
     // Warm-up: every task sends one request, so the pool holds `concurrency` connections.
     let mut warm = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {

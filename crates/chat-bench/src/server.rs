@@ -113,6 +113,10 @@ async fn handle(
         .strip_suffix("/v1/chat/completions")
         .and_then(|p| p.strip_prefix('/'))
         .and_then(Scenario::from_key);
+    if scenario == Some(Scenario::SmallH2) {
+        // Like a model's time to answer: requests in flight, not CPU, bound the throughput.
+        tokio::time::sleep(crate::H2_LATENCY).await;
+    }
     let (frames, exact, content_type): (Arc<[Bytes]>, bool, &str) = match scenario {
         Some(
             Scenario::Small | Scenario::SmallH2 | Scenario::SmallRateLimited | Scenario::SmallPaced,

@@ -4,7 +4,8 @@
 //! concurrent streams caps the requests in flight and the rest queue behind it. Here the
 //! transport holds several pooled clients, *slots*, each with its own connection to a host; a
 //! request goes to the first slot of its host with a free stream, and waits when every slot is
-//! full. The slots' pools still do the rest: they replace closed connections (GOAWAY, resets)
+//! full. Waiting requests go in arrival order (a fair semaphore holds one permit per stream),
+//! so a request that just arrived never overtakes one that has waited. The slots' pools still do the rest: they replace closed connections (GOAWAY, resets)
 //! and expire idle ones, so nothing is leaked.
 //!
 //! A host that answers over HTTP/1.1 uses the first slot only and is never limited here: its
@@ -18,7 +19,7 @@ use bytes::Bytes;
 use http::uri::Authority;
 use http_body_util::Full;
 use hyper_util::client::legacy::Client as PooledClient;
-use tokio::sync::Notify;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::transport::Connector;
 
@@ -38,29 +39,31 @@ pub(crate) struct Host {
     in_flight: Box<[AtomicUsize]>,
     /// The host answered over HTTP/1.1: no limit, first slot only.
     http1: AtomicBool,
-    freed: Notify,
+    /// One permit per stream of every slot; closed once the host is known to speak HTTP/1.1.
+    streams: Arc<Semaphore>,
 }
 
 /// A stream taken on a slot; dropping it frees the stream.
 pub(crate) struct Lease {
     host: Arc<Host>,
     slot: usize,
+    /// Released after the slot's count went down (fields drop after `drop` ran).
+    _permit: OwnedSemaphorePermit,
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
         self.host.in_flight[self.slot].fetch_sub(1, Ordering::AcqRel);
-        self.host.freed.notify_one();
     }
 }
 
 impl Lease {
     /// Records that the host speaks HTTP/1.1, so later requests skip the limit.
     pub(crate) fn saw_http1(&self) {
-        if !self.host.http1.load(Ordering::Relaxed) {
-            self.host.http1.store(true, Ordering::Relaxed);
+        if !self.host.http1.load(Ordering::Acquire) {
+            self.host.http1.store(true, Ordering::Release);
             // Requests waiting for an HTTP/2 stream may all go now.
-            self.host.freed.notify_waiters();
+            self.host.streams.close();
         }
     }
 }
@@ -96,25 +99,37 @@ impl Slots {
                             .map(|_| AtomicUsize::new(0))
                             .collect(),
                         http1: AtomicBool::new(false),
-                        freed: Notify::new(),
+                        streams: Arc::new(Semaphore::new(
+                            self.clients
+                                .len()
+                                .saturating_mul(self.max_streams)
+                                .min(Semaphore::MAX_PERMITS),
+                        )),
                     })
                 })
                 .clone()
         };
-        let slot = loop {
-            if host.http1.load(Ordering::Relaxed) {
-                return (&self.clients[0], None);
-            }
-            // Registered before looking, so a stream freed in between is not missed.
-            let freed = host.freed.notified();
-            tokio::pin!(freed);
-            freed.as_mut().enable();
-            if let Some(slot) = self.take_free(&host) {
-                break slot;
-            }
-            freed.await;
+        if host.http1.load(Ordering::Acquire) {
+            return (&self.clients[0], None);
+        }
+        let Ok(permit) = host.streams.clone().acquire_owned().await else {
+            // Closed: the host speaks HTTP/1.1.
+            return (&self.clients[0], None);
         };
-        (&self.clients[slot], Some(Lease { host, slot }))
+        // A permit means a slot has a free stream (a lease gives its stream back before its
+        // permit); the fallback only keeps the counts balanced.
+        let slot = self.take_free(&host).unwrap_or_else(|| {
+            host.in_flight[0].fetch_add(1, Ordering::AcqRel);
+            0
+        });
+        (
+            &self.clients[slot],
+            Some(Lease {
+                host,
+                slot,
+                _permit: permit,
+            }),
+        )
     }
 
     /// Takes a stream on the first slot of `host` with one free.
