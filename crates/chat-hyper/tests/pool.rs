@@ -237,6 +237,39 @@ async fn connections_closed_by_the_server_are_replaced() {
 }
 
 #[tokio::test]
+async fn dropped_bodies_and_cancelled_requests_give_their_streams_back() {
+    // Two streams in all (2 connections of 1): a leaked stream would hang the later requests.
+    let (url, seen) = h2_server(100, 1, None).await;
+    let transport = builder()
+        .http2_only()
+        .http2_max_streams_per_connection(1)
+        .http2_max_connections_per_host(2)
+        .build()
+        .unwrap();
+
+    for _ in 0..3 {
+        let a = guard(transport.send(post(&url, "{}"))).await.unwrap();
+        let b = guard(transport.send(post(&url, "{}"))).await.unwrap();
+        drop((a, b)); // bodies never read
+    }
+    // A request waiting for a stream, given up: its place is not kept.
+    let held = guard(transport.send(post(&url, "{}"))).await.unwrap();
+    let held2 = guard(transport.send(post(&url, "{}"))).await.unwrap();
+    let waiting = tokio::spawn({
+        let (transport, url) = (transport.clone(), url.clone());
+        async move { transport.send(post(&url, "{}")).await.map(|_| ()) }
+    });
+    tokio::task::yield_now().await;
+    waiting.abort();
+    let _ = waiting.await;
+    drop((held, held2));
+
+    let bodies = send_all(&transport, &url, 2).await;
+    assert_eq!(bodies, vec!["HTTP/2.0"; 2]);
+    assert_eq!(seen.connections(), 2);
+}
+
+#[tokio::test]
 async fn http1_hosts_are_not_limited_by_the_stream_slots() {
     // Plain HTTP/1.1: 10 requests open at once on 10 connections, with a stream limit of 1.
     let seen = Arc::new(Seen::default());
