@@ -115,8 +115,9 @@ fn ci(root: &Path) -> Result<(), String> {
 }
 
 /// Each library crate builds alone with its own feature sets (no help from workspace feature
-/// unification): chat-types with plain serde and with `schema`, chat-core without tracing, chat-hyper with
-/// either root store, chat-mock without its server.
+/// unification): chat-types with plain serde and with `schema`, chat-core without tracing,
+/// chat-hyper with either root store and with each compression feature alone, chat-mock
+/// without its server.
 fn check_feature_sets(root: &Path) -> Result<(), String> {
     let sets: &[&[&str]] = &[
         &["-p", "chat-types"],
@@ -131,6 +132,9 @@ fn check_feature_sets(root: &Path) -> Result<(), String> {
             "--features",
             "native-roots",
         ],
+        &["-p", "chat-hyper", "--features", "gzip"],
+        &["-p", "chat-hyper", "--features", "br"],
+        &["-p", "chat-hyper", "--features", "zstd"],
         &["-p", "chat-mock"],
         &["-p", "chat-mock", "--features", "server"],
     ];

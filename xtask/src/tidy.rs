@@ -63,9 +63,10 @@ const RULES: &[Rule] = &[
             "tokio",
             "futures-core",
             "tower-service",
+            "async-compression",
         ],
-        optional_only: &[],
-        features: &[],
+        optional_only: &["async-compression"],
+        features: &[("async-compression", &["tokio", "gzip", "brotli", "zstd"])],
     },
     Rule {
         krate: "chat-mock",

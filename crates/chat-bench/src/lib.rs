@@ -32,16 +32,43 @@ pub enum Scenario {
     StreamLong,
     /// A stream of 20,000 chunks, likewise.
     StreamHuge,
+    /// [`Small`](Self::Small) over HTTP/2 (prior knowledge) to a server allowing
+    /// [`H2_MAX_STREAMS`] streams per connection, answering after [`H2_LATENCY`].
+    SmallH2,
+    /// [`Small`](Self::Small) gzip-compressed.
+    SmallGzip,
+    /// [`Small`](Self::Small) with rate-limit headers that never run out; the pacer off.
+    SmallRateLimited,
+    /// Like [`SmallRateLimited`](Self::SmallRateLimited), with this SDK's pacer on.
+    SmallPaced,
 }
+
+/// The load-test server's limit of concurrent streams per HTTP/2 connection.
+pub const H2_MAX_STREAMS: u32 = 32;
+/// How long the load-test server takes to answer an HTTP/2 request.
+pub const H2_LATENCY: std::time::Duration = std::time::Duration::from_millis(5);
 
 impl Scenario {
     /// Every scenario.
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::Small,
         Scenario::Large,
         Scenario::Stream,
         Scenario::StreamLong,
         Scenario::StreamHuge,
+        Scenario::SmallH2,
+        Scenario::SmallGzip,
+        Scenario::SmallRateLimited,
+        Scenario::SmallPaced,
+    ];
+
+    /// The scenarios of the transport-feature rows (HTTP/2 pool, gzip, pacer), measured
+    /// for this SDK and the floor only.
+    pub const EXTRAS: [Scenario; 4] = [
+        Scenario::SmallH2,
+        Scenario::SmallGzip,
+        Scenario::SmallRateLimited,
+        Scenario::SmallPaced,
     ];
 
     /// The name used on the command line and in URLs.
@@ -52,6 +79,10 @@ impl Scenario {
             Scenario::Stream => "stream",
             Scenario::StreamLong => "stream-2k",
             Scenario::StreamHuge => "stream-20k",
+            Scenario::SmallH2 => "small-h2",
+            Scenario::SmallGzip => "small-gzip",
+            Scenario::SmallRateLimited => "small-rl",
+            Scenario::SmallPaced => "small-paced",
         }
     }
 
@@ -68,6 +99,10 @@ impl Scenario {
             Scenario::Stream => "stream, 200 chunks",
             Scenario::StreamLong => "stream, 2,000 chunks",
             Scenario::StreamHuge => "stream, 20,000 chunks",
+            Scenario::SmallH2 => "completion after 5 ms, HTTP/2, 32 streams per connection",
+            Scenario::SmallGzip => "completion, gzip",
+            Scenario::SmallRateLimited => "completion, rate-limit headers, pacer off",
+            Scenario::SmallPaced => "completion, rate-limit headers, pacer on",
         }
     }
 
@@ -82,7 +117,12 @@ impl Scenario {
     /// How many chunks a stream has (0 for completions).
     pub fn chunks(self) -> usize {
         match self {
-            Scenario::Small | Scenario::Large => 0,
+            Scenario::Small
+            | Scenario::Large
+            | Scenario::SmallH2
+            | Scenario::SmallGzip
+            | Scenario::SmallRateLimited
+            | Scenario::SmallPaced => 0,
             Scenario::Stream => 200,
             Scenario::StreamLong => 2_000,
             Scenario::StreamHuge => 20_000,

@@ -111,6 +111,8 @@ pub enum LoadClient {
         request: Value,
         /// The streaming request.
         stream_request: Value,
+        /// Whether answers are gzip-compressed (asked for and decoded with flate2).
+        gzip: bool,
     },
     /// The peer.
     Peer {
@@ -126,13 +128,34 @@ pub enum LoadClient {
 impl LoadClient {
     /// Builds the client of `implementation` for the server at `base_url`.
     pub fn new(implementation: Implementation, base_url: &str) -> Result<LoadClient, String> {
+        Self::for_scenario(implementation, Scenario::Small, base_url)
+    }
+
+    /// Builds the client of `implementation` for `scenario` at `base_url`: HTTP/2 for
+    /// [`Scenario::SmallH2`] (this SDK with up to 8 connections of
+    /// [`H2_MAX_STREAMS`](crate::H2_MAX_STREAMS) streams, the floor with hyper-util's one
+    /// connection), the pacer on for [`Scenario::SmallPaced`]. The peer runs only the
+    /// scenarios outside [`Scenario::EXTRAS`].
+    pub fn for_scenario(
+        implementation: Implementation,
+        scenario: Scenario,
+        base_url: &str,
+    ) -> Result<LoadClient, String> {
+        let h2 = scenario == Scenario::SmallH2;
         Ok(match implementation {
             Implementation::Ours => {
-                let transport = chat_hyper::HyperTransport::builder()
-                    .proxy(chat_hyper::Proxy::none())
-                    .build()
-                    .map_err(|e| e.to_string())?;
-                let config = chat_core::Config::new().base_url(base_url).api_key(API_KEY);
+                let mut transport =
+                    chat_hyper::HyperTransport::builder().proxy(chat_hyper::Proxy::none());
+                if h2 {
+                    transport = transport
+                        .http2_only()
+                        .http2_max_streams_per_connection(crate::H2_MAX_STREAMS as usize);
+                }
+                let transport = transport.build().map_err(|e| e.to_string())?;
+                let config = chat_core::Config::new()
+                    .base_url(base_url)
+                    .api_key(API_KEY)
+                    .pace_rate_limits(scenario == Scenario::SmallPaced);
                 LoadClient::Ours {
                     client: chat_core::Client::new(config, transport),
                     request: payload::request_ours(),
@@ -143,6 +166,7 @@ impl LoadClient {
                 let mut connector = HttpConnector::new();
                 connector.set_nodelay(true);
                 let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+                    .http2_only(h2)
                     .build(connector);
                 let url = format!("{base_url}/chat/completions")
                     .parse()
@@ -152,7 +176,11 @@ impl LoadClient {
                     url,
                     request: payload::request_value(),
                     stream_request: payload::streaming(payload::request_value()),
+                    gzip: scenario == Scenario::SmallGzip,
                 }
+            }
+            Implementation::Peer if Scenario::EXTRAS.contains(&scenario) => {
+                return Err(format!("the peer does not run {}", scenario.key()));
             }
             Implementation::Peer => {
                 let config = async_openai::config::OpenAIConfig::new()
@@ -187,12 +215,16 @@ impl LoadClient {
                 client,
                 url,
                 request,
+                gzip,
                 ..
             } => {
-                let response = client
-                    .request(floor_request(url, request)?)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let mut floor = floor_request(url, request)?;
+                if *gzip {
+                    floor
+                        .headers_mut()
+                        .insert(http::header::ACCEPT_ENCODING, "gzip".parse().unwrap());
+                }
+                let response = client.request(floor).await.map_err(|e| e.to_string())?;
                 if !response.status().is_success() {
                     return Err(format!("status {}", response.status()));
                 }
@@ -202,7 +234,17 @@ impl LoadClient {
                     .await
                     .map_err(|e| e.to_string())?
                     .to_bytes();
-                let value: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+                let value: Value = if *gzip {
+                    use std::io::Read as _;
+                    let mut plain = Vec::with_capacity(body.len() * 4);
+                    flate2::read::GzDecoder::new(&body[..])
+                        .read_to_end(&mut plain)
+                        .map_err(|e| e.to_string())?;
+                    serde_json::from_slice(&plain)
+                } else {
+                    serde_json::from_slice(&body)
+                }
+                .map_err(|e| e.to_string())?;
                 Ok(black_box(&value)["choices"][0]["message"]["content"]
                     .as_str()
                     .map_or(0, str::len))
@@ -389,10 +431,19 @@ pub fn run(spec: &LoadSpec) -> Result<LoadResult, String> {
 }
 
 async fn run_async(spec: &LoadSpec) -> Result<LoadResult, String> {
-    let client = Arc::new(LoadClient::new(spec.implementation, &spec.base_url)?);
+    let client = Arc::new(LoadClient::for_scenario(
+        spec.implementation,
+        spec.scenario,
+        &spec.base_url,
+    )?);
     let scenario = spec.scenario;
     let concurrency = spec.concurrency.max(1);
 
+    // Over HTTP/2 one request first, so the client knows the server's stream limit before the
+    // burst (streams opened before its SETTINGS arrive may be refused).
+    if scenario == Scenario::SmallH2 {
+        client.exchange(scenario, Instant::now()).await?;
+    }
     // Warm-up: every task sends one request, so the pool holds `concurrency` connections.
     let mut warm = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {

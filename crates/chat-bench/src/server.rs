@@ -2,7 +2,8 @@
 //! single-threaded tokio runtime, answering `POST .../chat/completions` with canned bodies.
 //!
 //! The scenario is the first path segment of the request (`/small/v1/chat/completions`), so
-//! every client reaches it through an ordinary base URL.
+//! every client reaches it through an ordinary base URL. A second listener speaks HTTP/2
+//! (prior knowledge) with a low limit of concurrent streams, for [`Scenario::SmallH2`].
 
 use std::convert::Infallible;
 use std::io;
@@ -18,9 +19,9 @@ use http::{header, Request, Response, StatusCode};
 use http_body::{Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::sync::oneshot;
 
 use crate::payload::{self, StreamKind};
@@ -34,6 +35,7 @@ struct Routes {
     stream: Arc<[Bytes]>,
     stream_long: Arc<[Bytes]>,
     stream_huge: Arc<[Bytes]>,
+    small_gzip: Bytes,
 }
 
 impl Routes {
@@ -52,8 +54,16 @@ impl Routes {
             stream: events(Scenario::Stream.chunks()),
             stream_long: events(Scenario::StreamLong.chunks()),
             stream_huge: events(Scenario::StreamHuge.chunks()),
+            small_gzip: Bytes::from(gzip(payload::typical_response().as_bytes())),
         }
     }
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let _ = e.write_all(data);
+    e.finish().unwrap_or_default()
 }
 
 /// A response body: one buffer (sent with `content-length`) or events, one frame each
@@ -103,8 +113,19 @@ async fn handle(
         .strip_suffix("/v1/chat/completions")
         .and_then(|p| p.strip_prefix('/'))
         .and_then(Scenario::from_key);
+    if scenario == Some(Scenario::SmallH2) {
+        // Like a model's time to answer: requests in flight, not CPU, bound the throughput.
+        tokio::time::sleep(crate::H2_LATENCY).await;
+    }
     let (frames, exact, content_type): (Arc<[Bytes]>, bool, &str) = match scenario {
-        Some(Scenario::Small) => (Arc::new([routes.small.clone()]), true, "application/json"),
+        Some(
+            Scenario::Small | Scenario::SmallH2 | Scenario::SmallRateLimited | Scenario::SmallPaced,
+        ) => (Arc::new([routes.small.clone()]), true, "application/json"),
+        Some(Scenario::SmallGzip) => (
+            Arc::new([routes.small_gzip.clone()]),
+            true,
+            "application/json",
+        ),
         Some(Scenario::Large) => (Arc::new([routes.large.clone()]), true, "application/json"),
         Some(Scenario::Stream) => (routes.stream.clone(), false, "text/event-stream"),
         Some(Scenario::StreamLong) => (routes.stream_long.clone(), false, "text/event-stream"),
@@ -140,6 +161,28 @@ async fn handle(
         "openai-processing-ms",
         header::HeaderValue::from_static("1"),
     );
+    match scenario {
+        Some(Scenario::SmallGzip) => {
+            h.insert(
+                header::CONTENT_ENCODING,
+                header::HeaderValue::from_static("gzip"),
+            );
+        }
+        Some(Scenario::SmallRateLimited | Scenario::SmallPaced) => {
+            // As the API sends them, with far more left than the test can use.
+            for (name, value) in [
+                ("x-ratelimit-limit-requests", "10000000"),
+                ("x-ratelimit-limit-tokens", "1000000000"),
+                ("x-ratelimit-remaining-requests", "9999999"),
+                ("x-ratelimit-remaining-tokens", "999999000"),
+                ("x-ratelimit-reset-requests", "6ms"),
+                ("x-ratelimit-reset-tokens", "0s"),
+            ] {
+                h.insert(name, header::HeaderValue::from_static(value));
+            }
+        }
+        _ => {}
+    }
     Ok(res)
 }
 
@@ -147,6 +190,7 @@ async fn handle(
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
+    h2_addr: SocketAddr,
     accepted: Arc<AtomicU64>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -159,6 +203,9 @@ impl Server {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
+        let std_h2 = std::net::TcpListener::bind("127.0.0.1:0")?;
+        std_h2.set_nonblocking(true)?;
+        let h2_addr = std_h2.local_addr()?;
         let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
         let accepted = Arc::new(AtomicU64::new(0));
         let counter = accepted.clone();
@@ -172,10 +219,14 @@ impl Server {
                     let Ok(listener) = tokio::net::TcpListener::from_std(std_listener) else {
                         return;
                     };
+                    let Ok(h2_listener) = tokio::net::TcpListener::from_std(std_h2) else {
+                        return;
+                    };
                     loop {
-                        let accepted = tokio::select! {
+                        let (accepted, h2) = tokio::select! {
                             _ = &mut stop_rx => break,
-                            a = listener.accept() => a,
+                            a = listener.accept() => (a, false),
+                            a = h2_listener.accept() => (a, true),
                         };
                         let Ok((stream, _)) = accepted else { continue };
                         counter.fetch_add(1, Ordering::Relaxed);
@@ -183,15 +234,23 @@ impl Server {
                         let routes = routes.clone();
                         tokio::spawn(async move {
                             let service = service_fn(move |req| handle(routes.clone(), req));
-                            let _ = http1::Builder::new()
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
+                            if h2 {
+                                let _ = http2::Builder::new(TokioExecutor::new())
+                                    .max_concurrent_streams(crate::H2_MAX_STREAMS)
+                                    .serve_connection(TokioIo::new(stream), service)
+                                    .await;
+                            } else {
+                                let _ = http1::Builder::new()
+                                    .serve_connection(TokioIo::new(stream), service)
+                                    .await;
+                            }
                         });
                     }
                 });
             })?;
         Ok(Server {
             addr,
+            h2_addr,
             accepted,
             stop: Some(stop_tx),
             thread: Some(thread),
@@ -210,7 +269,10 @@ impl Server {
 
     /// The base URL of a scenario, such as `http://127.0.0.1:4000/small/v1`.
     pub fn base_url(&self, scenario: Scenario) -> String {
-        scenario.base_url(self.addr)
+        match scenario {
+            Scenario::SmallH2 => scenario.base_url(self.h2_addr),
+            _ => scenario.base_url(self.addr),
+        }
     }
 }
 

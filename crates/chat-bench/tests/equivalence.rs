@@ -201,3 +201,28 @@ fn unknown_numbers_are_kept_exactly() {
         );
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn ours_and_the_floor_complete_the_transport_feature_scenarios() {
+    let server = Server::start().unwrap();
+    for scenario in Scenario::EXTRAS {
+        let mut lengths = Vec::new();
+        for implementation in [Implementation::Ours, Implementation::Floor] {
+            let client =
+                LoadClient::for_scenario(implementation, scenario, &server.base_url(scenario))
+                    .unwrap();
+            lengths.push(
+                client
+                    .complete()
+                    .await
+                    .unwrap_or_else(|e| panic!("{implementation:?} {scenario:?}: {e}")),
+            );
+        }
+        assert!(
+            lengths[0] > 0 && lengths[0] == lengths[1],
+            "{scenario:?}: {lengths:?}"
+        );
+        let peer = LoadClient::for_scenario(Implementation::Peer, scenario, "http://127.0.0.1:9");
+        assert!(peer.is_err(), "{scenario:?}");
+    }
+}

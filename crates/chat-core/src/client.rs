@@ -435,6 +435,15 @@ impl Client {
                     streaming: call.read == Read::EventStream,
                     will_retry: false,
                 };
+                if let Some(pacer) = &config.pacer {
+                    if let Err(after) = pacer.ready(deadline).await {
+                        let timeout = Timeout {
+                            kind: TimeoutKind::Deadline,
+                            after,
+                        };
+                        return Err(Error::from(timeout).with_attempts(attempt));
+                    }
+                }
                 // One limit for the whole attempt, from asking for the credential to reading.
                 let limit = attempt_limit(timeout, deadline.clone());
                 let until = limit.as_ref().map(|(at, _)| *at);
@@ -538,6 +547,9 @@ impl Client {
         let config = &self.inner.config;
         let response = self.inner.transport.send(request).await?;
         let (head, body) = response.into_parts();
+        if let Some(pacer) = &config.pacer {
+            pacer.observe(&head.headers);
+        }
         let request_id = head.headers.get(crate::meta::REQUEST_ID_HEADER);
         // For an error that cuts the body short, even a timeout that drops this future
         // (cloning shares the bytes).

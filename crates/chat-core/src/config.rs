@@ -69,6 +69,7 @@ pub struct Config {
     pub(crate) max_event_bytes: usize,
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,
     pub(crate) error: Option<String>,
+    pub(crate) pacer: Option<crate::pacer::Pacer>,
 }
 
 impl Default for Config {
@@ -100,6 +101,7 @@ impl Config {
             max_event_bytes: crate::StreamConfig::DEFAULT_MAX_EVENT_SIZE,
             middleware: Vec::new(),
             error: None,
+            pacer: None,
         }
     }
 
@@ -325,6 +327,20 @@ impl Config {
     /// [`StreamConfig::DEFAULT_MAX_EVENT_SIZE`](crate::StreamConfig::DEFAULT_MAX_EVENT_SIZE)).
     pub fn max_event_bytes(mut self, limit: usize) -> Self {
         self.max_event_bytes = limit;
+        self
+    }
+
+    /// Paces requests by the server's rate-limit headers (default off).
+    ///
+    /// The client reads `x-ratelimit-remaining-requests`, `x-ratelimit-remaining-tokens` and
+    /// their `x-ratelimit-reset-*` headers from every response. Once the server says no
+    /// requests (or no tokens) are left, new requests wait until that limit resets instead of
+    /// being answered 429; between answers each request sent counts against the requests left.
+    /// The state is shared by every clone of the client, and by clients built from clones of
+    /// this configuration. The wait is bounded by the [`deadline`](Config::deadline), not by the
+    /// per-attempt [`timeout`](Config::timeout). Without rate-limit headers nothing waits.
+    pub fn pace_rate_limits(mut self, enabled: bool) -> Self {
+        self.pacer = enabled.then(crate::pacer::Pacer::default);
         self
     }
 

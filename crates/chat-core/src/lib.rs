@@ -135,6 +135,7 @@ mod error;
 mod meta;
 mod middleware;
 mod ops;
+mod pacer;
 mod retry;
 mod trace;
 mod transport;

@@ -8,17 +8,30 @@ use chat_core::TransportError;
 use futures_core::Stream;
 use hyper::body::{Body as _, Incoming};
 
+use crate::pool::Lease;
+
 /// Yields the data frames of a response as they arrive; trailers are skipped.
 ///
 /// Dropping it drops the `Incoming`, which makes hyper close (HTTP/1.1) or reset (HTTP/2) the
 /// unfinished response instead of returning a half-read connection to the pool.
+///
+/// It holds the [`Lease`] of its HTTP/2 stream, if any, until the body ends or is dropped.
 pub(crate) struct IncomingStream {
     body: Option<Incoming>,
+    lease: Option<Lease>,
 }
 
 impl IncomingStream {
-    pub(crate) fn new(body: Incoming) -> Self {
-        IncomingStream { body: Some(body) }
+    pub(crate) fn new(body: Incoming, lease: Option<Lease>) -> Self {
+        IncomingStream {
+            body: Some(body),
+            lease,
+        }
+    }
+
+    fn finish(&mut self) {
+        self.body = None;
+        self.lease = None;
     }
 }
 
@@ -38,11 +51,11 @@ impl Stream for IncomingStream {
                     _ => continue,
                 },
                 Some(Err(e)) => {
-                    this.body = None;
+                    this.finish();
                     return Poll::Ready(Some(Err(crate::error::from_body(e))));
                 }
                 None => {
-                    this.body = None;
+                    this.finish();
                     return Poll::Ready(None);
                 }
             }

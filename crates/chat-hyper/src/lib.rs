@@ -6,7 +6,13 @@
 //!
 //! * HTTPS by default with rustls; HTTP/2 when the server offers it through ALPN, HTTP/1.1
 //!   otherwise; plain HTTP for `http://` base URLs (local vLLM, Ollama, ...).
-//! * Keep-alive connection pool; response bodies stream chunk by chunk.
+//! * Keep-alive connection pool; response bodies stream chunk by chunk. Over HTTP/2, more
+//!   connections to a host open as the streams of the first fill up
+//!   ([`HyperTransportBuilder::http2_max_streams_per_connection`],
+//!   [`HyperTransportBuilder::http2_max_connections_per_host`]).
+//! * With the cargo features `gzip`, `br` and `zstd`: `Accept-Encoding` for those encodings,
+//!   and compressed bodies decoded as they arrive (the client's size limits count decoded
+//!   bytes).
 //! * Connect timeout over DNS, TCP, proxy tunnel and TLS handshake (default 10 s). Request,
 //!   idle and overall deadlines belong to `chat_core`, which drops the request future or the
 //!   body when they pass; dropping either closes or resets the unfinished exchange.
@@ -84,7 +90,10 @@
 
 mod body;
 mod connect;
+#[cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
+mod decode;
 mod error;
+mod pool;
 mod proxy;
 mod tls;
 mod transport;
@@ -93,7 +102,9 @@ pub use chat_core;
 pub use proxy::Proxy;
 pub use tls::{Certificate, Identity};
 pub use transport::{
-    HyperTransport, HyperTransportBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT,
+    HyperTransport, HyperTransportBuilder, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_HTTP2_MAX_CONNECTIONS_PER_HOST, DEFAULT_HTTP2_MAX_STREAMS_PER_CONNECTION,
+    DEFAULT_POOL_IDLE_TIMEOUT,
 };
 
 /// A [`chat_core::Client`] over a default [`HyperTransport`], configured from the environment

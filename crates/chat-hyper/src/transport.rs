@@ -9,21 +9,25 @@ use chat_core::{async_trait, Body, Error, Transport, TransportError};
 use http::header::PROXY_AUTHORIZATION;
 use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::body::IncomingStream;
 use crate::connect::{ConnectTimeout, ProxyConnector};
+use crate::pool::Slots;
 use crate::tls::{self, Certificate, Identity};
 use crate::Proxy;
 
-type Connector = ConnectTimeout<hyper_rustls::HttpsConnector<ProxyConnector>>;
+pub(crate) type Connector = ConnectTimeout<hyper_rustls::HttpsConnector<ProxyConnector>>;
 
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default time an unused pooled connection is kept.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// The default most concurrent requests on one HTTP/2 connection before another is opened.
+pub const DEFAULT_HTTP2_MAX_STREAMS_PER_CONNECTION: usize = 100;
+/// The default most HTTP/2 connections to one host.
+pub const DEFAULT_HTTP2_MAX_CONNECTIONS_PER_HOST: usize = 8;
 
 /// The production HTTP transport: hyper 1.x with a keep-alive connection pool and rustls.
 ///
@@ -34,7 +38,7 @@ pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// It must be used inside a Tokio runtime: connections are driven by spawned tasks.
 #[derive(Clone)]
 pub struct HyperTransport {
-    client: PooledClient<Connector, Full<Bytes>>,
+    slots: Arc<Slots>,
     proxies: Option<Arc<Matcher>>,
     summary: Arc<Summary>,
 }
@@ -46,6 +50,8 @@ struct Summary {
     http: HttpVersions,
     proxy: Proxy,
     extra_roots: usize,
+    http2_max_streams_per_connection: usize,
+    http2_max_connections_per_host: usize,
     /// How many root certificates are trusted (0: every TLS handshake fails).
     trusted_roots: usize,
 }
@@ -81,6 +87,14 @@ impl fmt::Debug for HyperTransport {
             .field("http", &self.summary.http)
             .field("proxy", &self.summary.proxy)
             .field("extra_roots", &self.summary.extra_roots)
+            .field(
+                "http2_max_streams_per_connection",
+                &self.summary.http2_max_streams_per_connection,
+            )
+            .field(
+                "http2_max_connections_per_host",
+                &self.summary.http2_max_connections_per_host,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -116,8 +130,11 @@ impl Transport for HyperTransport {
         // Kept for an error message only; cloning a `Uri` shares its bytes, while formatting
         // `host:port` on every request costs an allocation and two parses.
         let uri = parts.uri.clone();
+        #[cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
+        crate::decode::accept(&mut parts.headers);
+        let (client, lease) = self.slots.acquire(&uri).await;
         let request = http::Request::from_parts(parts, Full::new(body));
-        let response = self.client.request(request).await.map_err(|e| {
+        let response = client.request(request).await.map_err(|e| {
             crate::error::from_client(
                 e,
                 &authority(&uri),
@@ -126,13 +143,38 @@ impl Transport for HyperTransport {
             )
         })?;
         let (mut parts, incoming) = response.into_parts();
+        if let Some(lease) = &lease {
+            if parts.version != http::Version::HTTP_2 {
+                lease.saw_http1();
+            }
+        }
         detach_header_values(&mut parts.headers);
-        let body = if hyper::body::Body::is_end_stream(&incoming) {
-            Body::empty()
-        } else {
-            Body::from_stream(IncomingStream::new(incoming))
-        };
+        let body = response_body(&mut parts.headers, incoming, lease);
         Ok(http::Response::from_parts(parts, body))
+    }
+}
+
+/// The body of a response; decoded when it is compressed in an encoding this build decodes.
+fn response_body(
+    headers: &mut http::HeaderMap,
+    incoming: hyper::body::Incoming,
+    lease: Option<crate::pool::Lease>,
+) -> Body {
+    // An ended body drops its lease here.
+    let end = hyper::body::Body::is_end_stream(&incoming);
+    let stream = IncomingStream::new(incoming, lease.filter(|_| !end));
+    #[cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
+    let stream = match crate::decode::decode(headers, stream) {
+        Ok(decoded) if !end => return Body::from_stream(decoded),
+        Ok(_) => return Body::empty(),
+        Err(raw) => raw,
+    };
+    #[cfg(not(any(feature = "gzip", feature = "br", feature = "zstd")))]
+    let _ = headers;
+    if end {
+        Body::empty()
+    } else {
+        Body::from_stream(stream)
     }
 }
 
@@ -170,6 +212,8 @@ pub struct HyperTransportBuilder {
     http: HttpVersions,
     http2_adaptive_window: bool,
     http2_keep_alive_interval: Option<Duration>,
+    http2_max_streams_per_connection: usize,
+    http2_max_connections_per_host: usize,
     tcp_nodelay: bool,
     tcp_keepalive: Option<Duration>,
     built_in_roots: bool,
@@ -187,6 +231,8 @@ impl Default for HyperTransportBuilder {
             http: HttpVersions::Negotiate,
             http2_adaptive_window: false,
             http2_keep_alive_interval: None,
+            http2_max_streams_per_connection: DEFAULT_HTTP2_MAX_STREAMS_PER_CONNECTION,
+            http2_max_connections_per_host: DEFAULT_HTTP2_MAX_CONNECTIONS_PER_HOST,
             tcp_nodelay: true,
             tcp_keepalive: Some(Duration::from_secs(60)),
             built_in_roots: true,
@@ -228,10 +274,9 @@ impl HyperTransportBuilder {
 
     /// Speaks only HTTP/1.1, even when a server offers HTTP/2.
     ///
-    /// Over HTTP/2 every request to a host shares one connection, so the server's limit of
-    /// concurrent streams per connection (often 100) caps the requests in flight and the rest
-    /// wait; HTTP/1.1 opens a connection per request in flight, like the official SDKs.
-    /// Prefer it for hundreds of concurrent streams to one host.
+    /// HTTP/1.1 opens a connection per request in flight, like the official SDKs; HTTP/2
+    /// multiplexes requests over a few connections (see
+    /// [`http2_max_streams_per_connection`](Self::http2_max_streams_per_connection)).
     pub fn http1_only(mut self) -> Self {
         self.http = HttpVersions::Http1Only;
         self
@@ -254,6 +299,29 @@ impl HyperTransportBuilder {
     /// boxes alive, and to detect dead ones (default off).
     pub fn http2_keep_alive_interval(mut self, interval: Option<Duration>) -> Self {
         self.http2_keep_alive_interval = interval;
+        self
+    }
+
+    /// The most requests in flight on one HTTP/2 connection before the next request opens
+    /// another connection to the host (default 100; at least 1).
+    ///
+    /// Set it to the server's `SETTINGS_MAX_CONCURRENT_STREAMS` or lower: requests beyond
+    /// the server's own limit wait on their connection until one of its streams ends.
+    pub fn http2_max_streams_per_connection(mut self, max: usize) -> Self {
+        self.http2_max_streams_per_connection = max.max(1);
+        self
+    }
+
+    /// The most HTTP/2 connections to one host (default 8; at least 1). With every stream of
+    /// every connection in use, a request waits for one to end, so at most
+    /// `connections × streams per connection` requests are in flight to a host over HTTP/2.
+    ///
+    /// Connections are opened only as the streams of the earlier ones fill up, and each is
+    /// replaced when the server closes it (GOAWAY) and expires after
+    /// [`pool_idle_timeout`](Self::pool_idle_timeout) unused. Hosts that answer over HTTP/1.1
+    /// are not limited by this.
+    pub fn http2_max_connections_per_host(mut self, max: usize) -> Self {
+        self.http2_max_connections_per_host = max.max(1);
         self
     }
 
@@ -342,7 +410,7 @@ impl HyperTransportBuilder {
             timeout: self.connect_timeout,
         };
 
-        let mut client = PooledClient::builder(TokioExecutor::new());
+        let mut client = hyper_util::client::legacy::Client::builder(TokioExecutor::new());
         client
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
@@ -351,16 +419,30 @@ impl HyperTransportBuilder {
             .http2_only(self.http == HttpVersions::Http2Only)
             .http2_adaptive_window(self.http2_adaptive_window)
             .http2_keep_alive_interval(self.http2_keep_alive_interval);
-        let client = client.build(connector);
+        // One pooled client per HTTP/2 connection slot (none beyond the first without HTTP/2).
+        let slots = match self.http {
+            HttpVersions::Http1Only => 1,
+            _ => self.http2_max_connections_per_host,
+        };
+        let clients = (0..slots)
+            .map(|_| client.build(connector.clone()))
+            .collect();
+        let slots = Slots::new(
+            clients,
+            self.http2_max_streams_per_connection,
+            self.http == HttpVersions::Http2Only,
+        );
 
         Ok(HyperTransport {
-            client,
+            slots: Arc::new(slots),
             proxies,
             summary: Arc::new(Summary {
                 connect_timeout: self.connect_timeout,
                 http: self.http,
                 proxy: self.proxy,
                 extra_roots: self.extra_roots.len(),
+                http2_max_streams_per_connection: self.http2_max_streams_per_connection,
+                http2_max_connections_per_host: self.http2_max_connections_per_host,
                 trusted_roots,
             }),
         })

@@ -6,7 +6,9 @@
 //! To profile one client: `loadtest serve --seconds 60` prints the server's address, then
 //! `loadtest child --impl ours --scenario small --concurrency 64 --requests 100000 --millis
 //! 5000 --base http://ADDR/small/v1` runs one measurement against it, and `loadtest --focus
-//! small:1000 [--rounds 10] [--millis 1500]` runs one cell of the table only, printing each measurement.
+//! small:1000 [--rounds 10] [--millis 1500]` runs one cell of the table only, printing each measurement
+//! and the spread. `loadtest --extras [--rounds N]` runs the transport-feature rows (HTTP/2 with
+//! a low stream limit, gzip, the rate-limit pacer on and off) for this SDK and the floor.
 //!
 //! The server runs in this process on its own thread and single-threaded runtime. Each
 //! measurement runs in a fresh child process (this binary with `child ...`) on a
@@ -233,10 +235,28 @@ fn coordinate(args: &[String]) -> Result<(), String> {
         plan.duration
     );
 
+    // `--extras`: the transport-feature rows only (HTTP/2 pool, gzip, pacer), this SDK and
+    // the floor, with min/median/max over the rounds.
+    let extras = args.iter().any(|a| a == "--extras");
+    let scenarios: Vec<Scenario> = if extras {
+        Scenario::EXTRAS.to_vec()
+    } else if focus.is_some_and(|(s, _)| Scenario::EXTRAS.contains(&s)) {
+        focus.map(|(s, _)| s).into_iter().collect()
+    } else {
+        vec![Scenario::Small, Scenario::Large, Scenario::Stream]
+    };
     let mut samples: HashMap<Key, Vec<Sample>> = HashMap::new();
-    for scenario in [Scenario::Small, Scenario::Large, Scenario::Stream] {
+    for scenario in scenarios {
+        let implementations: &[Implementation] = if Scenario::EXTRAS.contains(&scenario) {
+            &[Implementation::Ours, Implementation::Floor]
+        } else {
+            &Implementation::ALL
+        };
         for concurrency in CONCURRENCY {
             if focus.is_some_and(|f| f != (scenario, concurrency)) {
+                continue;
+            }
+            if extras && concurrency == 1 && scenario != Scenario::SmallH2 {
                 continue;
             }
             let rounds = if concurrency == 1 || concurrency >= 1000 {
@@ -245,9 +265,8 @@ fn coordinate(args: &[String]) -> Result<(), String> {
                 plan.rounds
             };
             for round in 0..rounds {
-                for k in 0..Implementation::ALL.len() {
-                    let implementation =
-                        Implementation::ALL[(round + k) % Implementation::ALL.len()];
+                for k in 0..implementations.len() {
+                    let implementation = implementations[(round + k) % implementations.len()];
                     let spec = LoadSpec {
                         implementation,
                         scenario,
@@ -276,7 +295,8 @@ fn coordinate(args: &[String]) -> Result<(), String> {
         }
     }
 
-    if focus.is_some() {
+    if focus.is_some() || extras {
+        print!("{}", spreads(&samples));
         return Ok(());
     }
 
@@ -313,6 +333,46 @@ fn coordinate(args: &[String]) -> Result<(), String> {
         std::fs::write(path, &report).map_err(|e| format!("cannot write {path}: {e}"))?;
     }
     Ok(())
+}
+
+/// min / median / max of requests/s and p99 per cell, and the median ratio to the floor.
+fn spreads(samples: &HashMap<Key, Vec<Sample>>) -> String {
+    let mut keys: Vec<&Key> = samples.keys().collect();
+    keys.sort_by_key(|(s, c, i)| (s.key(), *c, i.key()));
+    let mut out = String::from(
+        "| scenario | conc. | client | req/s min / median / max | p99 min / median / max | vs floor (req/s, p99) |\n|---|---|---|---|---|---|\n",
+    );
+    let spread = |v: Vec<f64>, f: fn(f64) -> String| {
+        let mut v = v;
+        v.sort_by(f64::total_cmp);
+        let (min, max) = (v[0], v[v.len() - 1]);
+        format!("{} / {} / {}", f(min), f(median(v)), f(max))
+    };
+    for key in keys {
+        let (scenario, concurrency, implementation) = *key;
+        let s = &samples[key];
+        let rps: Vec<f64> = s.iter().map(|x| x.result.rps()).collect();
+        let p99: Vec<f64> = s.iter().map(|x| x.result.p99_us as f64).collect();
+        let vs_floor = match samples.get(&(scenario, concurrency, Implementation::Floor)) {
+            Some(floor) if implementation != Implementation::Floor => format!(
+                "{}, {}",
+                fmt_ratio(paired(s, floor, LoadResult::rps)),
+                fmt_ratio(paired(s, floor, |r| r.p99_us as f64))
+            ),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            scenario.key(),
+            concurrency,
+            implementation.key(),
+            spread(rps, fmt_rate),
+            spread(p99, fmt_us),
+            vs_floor
+        );
+    }
+    out
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
