@@ -436,11 +436,7 @@ impl Client {
                     will_retry: false,
                 };
                 if let Some(pacer) = &config.pacer {
-                    if let Err(after) = pacer.ready(deadline).await {
-                        let timeout = Timeout {
-                            kind: TimeoutKind::Deadline,
-                            after,
-                        };
+                    if let Err(timeout) = pacer.ready(deadline.clone()).await {
                         return Err(Error::from(timeout).with_attempts(attempt));
                     }
                 }

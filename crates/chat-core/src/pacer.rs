@@ -57,11 +57,11 @@ impl Window {
 
 impl Pacer {
     /// Waits until the last rate-limit headers allow another request. Fails with the
-    /// deadline's duration when the overall `deadline` comes first.
+    /// deadline's [`Timeout`] when the call's earliest `deadline` comes first.
     pub(crate) async fn ready(
         &self,
-        deadline: Option<(Instant, std::time::Duration)>,
-    ) -> Result<(), std::time::Duration> {
+        deadline: Option<(Instant, crate::error::Timeout)>,
+    ) -> Result<(), crate::error::Timeout> {
         loop {
             let wait = {
                 let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -78,10 +78,10 @@ impl Pacer {
                     }
                 }
             };
-            match deadline {
-                Some((at, after)) if at <= wait => {
-                    tokio::time::sleep_until(at).await;
-                    return Err(after);
+            match &deadline {
+                Some((at, timeout)) if *at <= wait => {
+                    tokio::time::sleep_until(*at).await;
+                    return Err(timeout.clone());
                 }
                 _ => tokio::time::sleep_until(wait).await,
             }
