@@ -275,8 +275,9 @@ impl MockResponse {
     /// named function, or `none`, with arguments that validate against each tool's
     /// parameters; and streaming (text one word per chunk, or one token per chunk with its
     /// log probabilities when `logprobs` is set; usage when `stream_options.include_usage` is
-    /// set). When the last message is a tool result it answers with text, so tool loops end. A text answer reads `chat-mock demo answer to:
-    /// <last user message>`. Usage counts whitespace-separated words as tokens.
+    /// set). When the last message is a tool result it answers with text, so tool loops end.
+    /// A text answer reads `chat-mock demo answer to: <last user message>`. Usage counts
+    /// whitespace-separated words as tokens.
     ///
     /// ```
     /// use chat_mock::{Match, MockResponse, MockTransport};
