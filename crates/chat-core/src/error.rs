@@ -240,7 +240,8 @@ impl Error {
     }
 
     /// Whether a retry may succeed: transport errors (but not TLS or protocol errors),
-    /// request timeouts, 408, 409, 429 (except `insufficient_quota`) and 5xx. The `x-should-retry` header overrides the status rules.
+    /// request timeouts, 408, 409, 429 (except `insufficient_quota`) and 5xx. The
+    /// `x-should-retry` header overrides the status rules.
     pub fn is_retryable(&self) -> bool {
         match &self.inner.kind {
             ErrorKind::Api(e) => e.is_retryable(),

@@ -167,7 +167,7 @@ pub use meta::{parse_duration, RateLimitInfo, Response, ResponseMeta, REQUEST_ID
 pub use middleware::{Middleware, RequestContext, ResponseHead};
 pub use ops::{Paginated, RawResponse};
 pub use transport::{Body, Transport, TransportError, TransportErrorKind};
-pub use url::redact_url;
+pub use url::{is_secret_name, redact_url};
 
 pub use accumulate::ChatCompletionAccumulator;
 pub use events::{ChatCompletionEvent, ChatCompletionEventStream};

@@ -583,8 +583,21 @@ impl SseStream {
 
     /// Polls for the next event.
     pub fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<SseEvent, Error>>> {
-        if let Some((after, at)) = self.deadline {
-            if self.body.is_some() {
+        loop {
+            match self.decoder.next_event() {
+                Ok(Some(event)) => return Poll::Ready(Some(Ok(event))),
+                Ok(None) => {}
+                Err(e) => {
+                    self.close();
+                    return Poll::Ready(Some(Err(self.stream_error(e))));
+                }
+            }
+            if self.body.is_none() {
+                return Poll::Ready(None);
+            }
+            // Checked before each read of the body rather than for each event: the events
+            // decoded already arrived in time, and the timer stays off their path.
+            if let Some((after, at)) = self.deadline {
                 let timer = self
                     .deadline_timer
                     .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
@@ -595,16 +608,6 @@ impl SseStream {
                         after,
                     };
                     return Poll::Ready(Some(Err(self.error(timeout))));
-                }
-            }
-        }
-        loop {
-            match self.decoder.next_event() {
-                Ok(Some(event)) => return Poll::Ready(Some(Ok(event))),
-                Ok(None) => {}
-                Err(e) => {
-                    self.close();
-                    return Poll::Ready(Some(Err(self.stream_error(e))));
                 }
             }
             let Some(body) = self.body.as_mut() else {

@@ -56,9 +56,21 @@ const SECRET_NAME_PARTS: [&str; 8] = [
 /// `auth`, `key`, `token`, `secret`, `password`, `credential`, `signature` or `cookie`, or
 /// is `sig` (the signature of Azure shared-access URLs), compared case-insensitively.
 /// Hiding a value that was no secret costs nothing.
-pub(crate) fn is_secret_name(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    name == "sig" || SECRET_NAME_PARTS.iter().any(|part| name.contains(part))
+///
+/// ```
+/// use chat_core::is_secret_name;
+///
+/// assert!(is_secret_name("X-Portkey-Api-Key") && is_secret_name("sig"));
+/// assert!(!is_secret_name("api-version") && !is_secret_name("signal"));
+/// ```
+pub fn is_secret_name(name: &str) -> bool {
+    // Without allocating: header names are checked as requests are built.
+    let name = name.as_bytes();
+    name.eq_ignore_ascii_case(b"sig")
+        || SECRET_NAME_PARTS.iter().any(|part| {
+            name.windows(part.len())
+                .any(|w| w.eq_ignore_ascii_case(part.as_bytes()))
+        })
 }
 
 /// `url` with its user information (`user:password@`) and the values of query parameters

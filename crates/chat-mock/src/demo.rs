@@ -17,7 +17,7 @@ pub(crate) fn completion(request: &RecordedRequest) -> CreateChatCompletionRespo
 }
 
 fn completion_json(request: &RecordedRequest) -> Value {
-    let body = request.json().cloned().unwrap_or(Value::Null);
+    let body = request.json().unwrap_or(&Value::Null);
     let mut rng = Rng::from_bytes(request.body());
     if let Some(seed) = body.get("seed").and_then(Value::as_i64) {
         rng = rng.fork(seed as u64);
@@ -32,7 +32,7 @@ fn completion_json(request: &RecordedRequest) -> Value {
         .or_else(|| body.get("max_tokens"))
         .and_then(Value::as_u64)
         .map(|m| m as usize);
-    let stops = stop_sequences(&body);
+    let stops = stop_sequences(body);
     let logprobs = body.get("logprobs").and_then(Value::as_bool) == Some(true);
     let top = body
         .get("top_logprobs")
@@ -48,7 +48,7 @@ fn completion_json(request: &RecordedRequest) -> Value {
         message.insert("role".into(), "assistant".into());
         let finish;
         let mut token_list = Vec::new();
-        let calls = tool_calls(&body, request, index, &mut rng);
+        let calls = tool_calls(body, request, index, &mut rng);
         if !calls.is_empty() {
             completion_tokens += calls
                 .iter()
@@ -59,7 +59,7 @@ fn completion_json(request: &RecordedRequest) -> Value {
             message.insert("tool_calls".into(), Value::Array(calls));
             finish = "tool_calls";
         } else {
-            let text = content(&body, request, index, &mut rng);
+            let text = content(body, request, index, &mut rng);
             let (text, reason, toks) = cut(&text, limit, &stops);
             completion_tokens += toks.len();
             token_list = toks;

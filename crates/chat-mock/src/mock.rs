@@ -306,6 +306,8 @@ impl Shared {
                     Responder::Fixed(r) => r,
                     Responder::Dynamic(f) => Arc::new(f(&recorded)),
                 };
+                // A demo answer is computed here, once, for the store and the reply.
+                let response = response.for_request(&recorded);
                 if stores(&recorded) {
                     if let Some(c) = response.completion_for(&recorded) {
                         self.lock().store.keep(&recorded, &c);

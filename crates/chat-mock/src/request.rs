@@ -314,23 +314,10 @@ impl fmt::Debug for RecordedRequest {
     }
 }
 
-/// Parts of header and query parameter names that mark a secret value.
-const SECRET_NAME_PARTS: &[&str] = &[
-    "auth", // authorization, proxy-authorization, x-auth-token, ...
-    "key",
-    "token",
-    "secret",
-    "password",
-    "credential",
-    "signature",
-    "cookie",
-];
-
-/// Whether a header (or query parameter) of this name carries a secret and must not be shown.
+/// Whether a header (or query parameter) of this name carries a secret and must not be shown
+/// (the client's own rule, [`chat_core::is_secret_name`]).
 pub(crate) fn is_secret_header(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    // `sig` is the signature of Azure shared-access URLs.
-    n == "sig" || SECRET_NAME_PARTS.iter().any(|part| n.contains(part))
+    chat_core::is_secret_name(name)
 }
 
 /// A copy of `headers` with secret values replaced.
@@ -347,25 +334,9 @@ pub(crate) fn redact_headers(headers: &HeaderMap) -> HeaderMap {
 }
 
 /// The URI as text with the user information (`user:password@`) and secret query parameters
-/// (named like a key or token) replaced.
+/// (named like a key or token) replaced, as the client's [`chat_core::redact_url`] does.
 pub(crate) fn redact_uri(uri: &Uri) -> String {
-    let mut text = uri.to_string();
-    if let Some(authority) = uri.authority() {
-        if let Some((_, host)) = authority.as_str().rsplit_once('@') {
-            text = text.replacen(authority.as_str(), &format!("{REDACTED}@{host}"), 1);
-        }
-    }
-    let Some((base, query)) = text.split_once('?') else {
-        return text;
-    };
-    let query: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if is_secret_header(k) => format!("{k}={REDACTED}"),
-            _ => pair.to_owned(),
-        })
-        .collect();
-    format!("{base}?{}", query.join("&"))
+    chat_core::redact_url(&uri.to_string()).into_owned()
 }
 
 /// The start of `s`, at most `max` bytes (cut at a character boundary), marked when cut.

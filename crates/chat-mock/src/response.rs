@@ -1,5 +1,6 @@
 //! What a rule answers with: [`MockResponse`] and its typed builders.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
@@ -274,8 +275,9 @@ impl MockResponse {
     /// named function, or `none`, with arguments that validate against each tool's
     /// parameters; and streaming (text one word per chunk, or one token per chunk with its
     /// log probabilities when `logprobs` is set; usage when `stream_options.include_usage` is
-    /// set). When the last message is a tool result it answers with text, so tool loops end. A text answer reads `chat-mock demo answer to:
-    /// <last user message>`. Usage counts whitespace-separated words as tokens.
+    /// set). When the last message is a tool result it answers with text, so tool loops end.
+    /// A text answer reads `chat-mock demo answer to: <last user message>`. Usage counts
+    /// whitespace-separated words as tokens.
     ///
     /// ```
     /// use chat_mock::{Match, MockResponse, MockTransport};
@@ -317,17 +319,29 @@ impl MockResponse {
         }
     }
 
+    /// This answer as given to `request`: a demo answer becomes the completion it computes
+    /// for it, so storing and rendering it compute it once.
+    pub(crate) fn for_request(&self, request: &RecordedRequest) -> Cow<'_, MockResponse> {
+        match &self.kind {
+            Kind::Demo(head) => Cow::Owned(MockResponse {
+                kind: Kind::Completion(Box::new(MockCompletion {
+                    head: head.clone(),
+                    template: crate::demo::completion(request),
+                    stream_words: true,
+                })),
+            }),
+            _ => Cow::Borrowed(self),
+        }
+    }
+
     /// The completion this answer serves to `request`, for completions and demo answers
     /// (what `store: true` keeps).
     pub(crate) fn completion_for(
         &self,
         request: &RecordedRequest,
     ) -> Option<CreateChatCompletionResponse> {
-        match &self.kind {
+        match &self.for_request(request).kind {
             Kind::Completion(c) => Some(c.resolve(request)),
-            Kind::Demo(_) => Some(
-                MockCompletion::from_response(crate::demo::completion(request)).resolve(request),
-            ),
             _ => None,
         }
     }
@@ -350,14 +364,7 @@ impl MockResponse {
                 delay,
             } => Outcome::Ready(*delay, Err(TransportError::new(*kind, message.clone()))),
             Kind::Hang => Outcome::Hang,
-            Kind::Demo(head) => {
-                let completion = MockCompletion {
-                    head: head.clone(),
-                    template: crate::demo::completion(request),
-                    stream_words: true,
-                };
-                Outcome::Ready(head.delay, Ok(completion.render(request)))
-            }
+            Kind::Demo(_) => self.for_request(request).render(request),
         }
     }
 }

@@ -14,6 +14,13 @@ use serde_json::{Map, Number, Value};
 const SOFT_DEPTH: usize = 4;
 /// A hard stop for schemas that cannot end (a required property that refers to itself).
 const HARD_DEPTH: usize = 24;
+/// How many values (of any nesting) one answer may hold: a schema whose every level asks for
+/// many required parts would otherwise grow exponentially with the depth. Past it the
+/// generator answers `null`.
+const MAX_VALUES: usize = 4096;
+/// The most items, properties or characters a schema's `minItems`, `minProperties`,
+/// `minLength` (or a pattern's repetition) gets; a request may ask for billions.
+const MAX_COUNT: usize = 1000;
 
 /// A small deterministic random source (splitmix64).
 #[derive(Debug, Clone)]
@@ -60,13 +67,26 @@ const WORDS: &[&str] = &[
 
 /// Generates a value that validates against `schema` (the root, for `$ref`s).
 pub(crate) fn generate(schema: &Value, rng: &mut Rng) -> Value {
-    let mut g = Generator { root: schema, rng };
+    let mut g = Generator {
+        root: schema,
+        rng,
+        budget: MAX_VALUES,
+    };
     g.value(schema, 0, None)
 }
 
 struct Generator<'a, 'r> {
     root: &'a Value,
     rng: &'r mut Rng,
+    /// How many more values may be made (see [`MAX_VALUES`]).
+    budget: usize,
+}
+
+/// A count a schema asks for, within [`MAX_COUNT`].
+fn count_of(o: &Map<String, Value>, key: &str) -> Option<usize> {
+    o.get(key)
+        .and_then(Value::as_u64)
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX).min(MAX_COUNT))
 }
 
 impl<'a> Generator<'a, '_> {
@@ -121,9 +141,10 @@ impl<'a> Generator<'a, '_> {
             // `true` (anything) or `false` (nothing can match; null is the best try).
             _ => return Value::Null,
         };
-        if depth > HARD_DEPTH {
+        if depth > HARD_DEPTH || self.budget == 0 {
             return Value::Null;
         }
+        self.budget -= 1;
         if let Some(c) = o.get("const") {
             return c.clone();
         }
@@ -281,13 +302,13 @@ impl<'a> Generator<'a, '_> {
                 out.insert((*key).to_owned(), v);
             }
         }
-        let min = o.get("minProperties").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let min = count_of(o, "minProperties").unwrap_or(0);
         let extra = o.get("additionalProperties");
         let open_schema = extra.filter(|a| a.is_object());
         let wants_entries = out.is_empty() && !o.contains_key("properties") && depth < SOFT_DEPTH;
         let mut k = 0;
         while let Some(s) = open_schema {
-            if out.len() >= min.max(usize::from(wants_entries)) {
+            if out.len() >= min.max(usize::from(wants_entries)) || self.budget == 0 {
                 break;
             }
             let key = format!("{}_{k}", self.word());
@@ -304,11 +325,8 @@ impl<'a> Generator<'a, '_> {
     }
 
     fn array(&mut self, o: &Map<String, Value>, depth: usize) -> Value {
-        let min = o.get("minItems").and_then(Value::as_u64).unwrap_or(0) as usize;
-        let max = o
-            .get("maxItems")
-            .and_then(Value::as_u64)
-            .map(|m| m as usize);
+        let min = count_of(o, "minItems").unwrap_or(0);
+        let max = count_of(o, "maxItems");
         let prefix: &[Value] = o
             .get("prefixItems")
             .and_then(Value::as_array)
@@ -326,7 +344,7 @@ impl<'a> Generator<'a, '_> {
         let unique = o.get("uniqueItems").and_then(Value::as_bool) == Some(true);
         let mut out: Vec<Value> = Vec::new();
         let mut tries = 0;
-        while out.len() < count && tries < count * 8 + 8 {
+        while out.len() < count && tries < count * 8 + 8 && self.budget > 0 {
             tries += 1;
             let i = out.len();
             let v = match prefix.get(i) {
@@ -413,11 +431,11 @@ impl<'a> Generator<'a, '_> {
     }
 
     fn string(&mut self, o: &Map<String, Value>, name: Option<&str>) -> String {
-        let min = o.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let min = count_of(o, "minLength").unwrap_or(0);
         let max = o
             .get("maxLength")
             .and_then(Value::as_u64)
-            .map(|m| m as usize);
+            .map(|m| usize::try_from(m).unwrap_or(usize::MAX));
         let format = o.get("format").and_then(Value::as_str).unwrap_or("");
         let n = self.rng.next();
         let formatted = match format {
@@ -455,14 +473,12 @@ impl<'a> Generator<'a, '_> {
             },
         };
         // Lengths count characters (code points), as JSON Schema does.
-        if let Some(m) = max {
-            if s.chars().count() > m {
-                s = s.chars().take(m).collect();
-            }
+        let mut len = s.chars().count();
+        if let Some(m) = max.filter(|m| len > *m) {
+            s = s.chars().take(m).collect();
+            len = m;
         }
-        while s.chars().count() < min {
-            s.push('x');
-        }
+        s.extend(std::iter::repeat_n('x', min.saturating_sub(len)));
         s
     }
 }
@@ -502,9 +518,10 @@ fn merge_into(into: &mut Map<String, Value>, part: &Value) {
 /// Samples strings from simple regular expressions: literals, escapes (`\d`, `\w`, `\s`,
 /// escaped punctuation), classes (`[a-z0-9_]`, negated ones give a letter), `.`, groups with
 /// alternatives, and the quantifiers `?`, `*`, `+`, `{n}`, `{n,}`, `{n,m}`. Anchors are
-/// dropped. Anything else gives `None`.
+/// dropped. Anything else gives `None`, and so do repetitions above [`MAX_COUNT`] and samples
+/// longer than that many bytes (nested repetitions multiply).
 mod pattern {
-    use super::Rng;
+    use super::{Rng, MAX_COUNT};
 
     enum Node {
         Chars(Vec<char>),
@@ -519,7 +536,7 @@ mod pattern {
             return None;
         }
         let mut out = String::new();
-        emit_alts(&alts, rng, &mut out);
+        emit_alts(&alts, rng, &mut out)?;
         Some(out)
     }
 
@@ -616,7 +633,8 @@ mod pattern {
                     if c.get(*pos) == Some(&'-') && c.get(*pos + 1).is_some_and(|n| *n != ']') {
                         let hi = c[*pos + 1];
                         *pos += 2;
-                        if hi < lo {
+                        // A huge range (up to all of Unicode) would be a huge set.
+                        if hi < lo || u32::from(hi) - u32::from(lo) > 0xffff {
                             return None;
                         }
                         set.extend(lo..=hi);
@@ -661,13 +679,16 @@ mod pattern {
                     Some((l, h)) => {
                         let lo: usize = l.trim().parse().ok()?;
                         let hi = if h.trim().is_empty() {
-                            lo + 2
+                            lo.saturating_add(2)
                         } else {
                             h.trim().parse().ok()?
                         };
                         (lo, hi.max(lo))
                     }
                 };
+                if hi > MAX_COUNT {
+                    return None;
+                }
                 *pos = end;
                 (lo, hi)
             }
@@ -681,17 +702,22 @@ mod pattern {
         Some(q)
     }
 
-    fn emit_alts(alts: &[Seq], rng: &mut Rng, out: &mut String) {
+    /// Appends a sample of `alts`; `None` once `out` grows past [`MAX_COUNT`] bytes.
+    fn emit_alts(alts: &[Seq], rng: &mut Rng, out: &mut String) -> Option<()> {
         let seq = &alts[rng.below(alts.len())];
         for (node, lo, hi) in seq {
             let n = lo + rng.below(hi - lo + 1);
             for _ in 0..n {
+                if out.len() > MAX_COUNT {
+                    return None;
+                }
                 match node {
                     Node::Chars(set) => out.push(set[rng.below(set.len())]),
-                    Node::Group(inner) => emit_alts(inner, rng, out),
+                    Node::Group(inner) => emit_alts(inner, rng, out)?,
                 }
             }
         }
+        Some(())
     }
 }
 
@@ -741,6 +767,47 @@ mod tests {
             at = next;
         }
         assert!(depth > SOFT_DEPTH && depth <= HARD_DEPTH + 1, "{depth}");
+    }
+
+    #[test]
+    fn huge_counts_and_exponential_schemas_are_bounded() {
+        let huge = u64::MAX;
+        let gen = |schema: Value| generate(&schema, &mut Rng::from_bytes(b"big"));
+        let s = gen(json!({"type": "string", "minLength": huge}));
+        assert_eq!(s.as_str().map(str::len), Some(MAX_COUNT));
+        let a = gen(json!({"type": "array", "items": {"type": "integer"}, "minItems": huge}));
+        assert_eq!(a.as_array().map(Vec::len), Some(MAX_COUNT));
+        let a = gen(
+            json!({"type": "array", "items": {"type": "integer"}, "minItems": huge, "uniqueItems": true}),
+        );
+        assert!(a.as_array().unwrap().len() <= MAX_COUNT);
+        let o = gen(
+            json!({"type": "object", "additionalProperties": {"type": "string"}, "minProperties": huge}),
+        );
+        assert_eq!(o.as_object().map(Map::len), Some(MAX_COUNT));
+        // Patterns it cannot sample within the bound give a word instead.
+        for p in [
+            "^((a{1000}){1000}){1000}$",
+            "^a{18446744073709551615,}$",
+            "^a{99999999999}$",
+        ] {
+            let v = gen(json!({"type": "string", "pattern": p}));
+            assert!(v.as_str().unwrap().len() < 100, "{p}: {v}");
+        }
+
+        // Ten required self-references per level: 10^12 values without the budget.
+        let props: Map<String, Value> = (0..10)
+            .map(|i| (format!("p{i}"), json!({"$ref": "#/$defs/n"})))
+            .collect();
+        let required: Vec<String> = props.keys().cloned().collect();
+        let schema = json!({"$defs": {"n": {"type": "object", "properties": props, "required": required}}, "$ref": "#/$defs/n"});
+        let v = generate(&schema, &mut Rng::from_bytes(b"wide"));
+        fn count(v: &Value) -> usize {
+            1 + v.as_object().map_or(0, |o| o.values().map(count).sum())
+        }
+        let n = count(&v);
+        // Each value the budget paid for may hold ten `null`s it did not.
+        assert!(n > 10 && n <= 11 * MAX_VALUES, "{n}");
     }
 
     #[test]

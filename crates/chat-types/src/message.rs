@@ -111,7 +111,8 @@ impl ChatCompletionRequestMessage {
         self
     }
 
-    /// The role of the message (`None` only for an `Unknown` value built by hand without a string `role`).
+    /// The role of the message (`None` only for an `Unknown` value built by hand without a
+    /// string `role`).
     pub fn role(&self) -> Option<&str> {
         self.tag()
     }
