@@ -598,3 +598,84 @@ async fn a_runner_without_tools_sends_no_empty_tool_list_and_keeps_the_request_t
     assert_eq!(tools[0]["function"]["description"], "mine");
     assert_eq!(tools[1]["function"]["name"], "to_fahrenheit");
 }
+
+// Offline answers for typed requests: the demo mode reads the strict schema that
+// `create_chat_completion_parsed` and the tool runner send, and answers with JSON that
+// deserializes into the Rust types.
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[allow(dead_code)] // read through Debug and the parse itself
+enum Unit {
+    Grams,
+    Cups,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[allow(dead_code)]
+struct Ingredient {
+    name: String,
+    amount: f64,
+    unit: Unit,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[allow(dead_code)]
+struct ShoppingList {
+    store: Option<String>,
+    items: Vec<Ingredient>,
+    urgent: bool,
+}
+
+#[tokio::test]
+async fn demo_mode_answers_a_parsed_request_with_a_value_of_the_type() {
+    let mock = MockTransport::demo();
+    let request = ask("What do I need for pancakes?").n(3);
+    let parsed = mock
+        .client()
+        .create_chat_completion_parsed::<ShoppingList>(&request)
+        .await
+        .unwrap();
+
+    assert_eq!(parsed.choices.len(), 3);
+    for choice in &parsed.choices {
+        assert!(
+            choice.parsed.is_some(),
+            "choice {} did not parse",
+            choice.index
+        );
+    }
+    // The answer was computed from the schema that was sent, not a fixed text.
+    assert_eq!(
+        body(&mock, 0)["response_format"]["json_schema"]["name"],
+        "ShoppingList"
+    );
+}
+
+#[tokio::test]
+async fn demo_mode_runs_a_typed_tool_loop_to_its_answer() {
+    let mock = MockTransport::demo();
+    let (in_flight, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let run = runner(in_flight, most)
+        .run(&mock.client(), ask("Weather in Paris, in °F?"))
+        .await
+        .unwrap();
+
+    // Round 1: the demo calls both tools with schema-valid arguments, which the typed
+    // handlers accepted; round 2: it answers the tool results with text.
+    assert_eq!(run.rounds, 2);
+    let names: Vec<&str> = run
+        .calls
+        .iter()
+        .map(|c| c.call.function.name.as_str())
+        .collect();
+    assert_eq!(names, ["get_weather", "to_fahrenheit"]);
+    let convert = &run.calls[1];
+    assert!(
+        !convert.is_error,
+        "to_fahrenheit failed: {}",
+        convert.result
+    );
+    assert!(convert.result.parse::<f64>().is_ok(), "{}", convert.result);
+    assert!(run.response.first_content().is_some_and(|t| !t.is_empty()));
+    assert_eq!(mock.request_count(), 2);
+}
