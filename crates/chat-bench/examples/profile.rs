@@ -7,15 +7,27 @@
 //! ```
 //!
 //! Workloads: `chunks-ours`, `chunks-peer`, `sse-parse-ours`, `sse-parse-peer`,
-//! `accumulate-ours`, `accumulate-peer`, `logprobs-ours`, `logprobs-peer`, `typical-ours`,
-//! `typical-peer` (100 parses per iteration), `long-ours`, `long-peer` (64 KiB of text),
-//! `numbers-ours`, `numbers-peer` (16 KiB of floats in an unknown field, 10 parses per
-//! iteration); `-floor` variants (`serde_json::Value`) of `chunks`, `logprobs`, `typical`,
-//! `long` and `numbers`; `-ignore` variants (`serde::de::IgnoredAny`: the tokenizer alone, a
-//! lower bound) of `chunks`, `logprobs`, `typical` and `long`. Inputs are built (and cloned)
+//! `accumulate-ours`, `accumulate-peer`; and for each input `typical` (100 parses per
+//! iteration), `long` (64 KiB of text), `logprobs` (64 KiB with logprobs), `numbers` (16 KiB
+//! of floats in an unknown field, 10 parses per iteration) and `chunks` (10,000 stream chunks),
+//! one workload per parser, `<input>-<parser>`:
+//!
+//! - `ours`: `chat_core::json::from_slice`, the client's decode path (sonic-rs when chat-bench
+//!   is built with `--features simd`, else the serde_json path below);
+//! - `ours-serde`: the default (serde_json) decode path, `from_utf8` then `serde_json::from_str`;
+//! - `ours-slice`: `serde_json::from_slice` on our types;
+//! - `ours-sonic`: sonic-rs alone (needs `--features simd`);
+//! - `peer`: `serde_json::from_slice` on async-openai's types; `peer-str`: `from_utf8` then
+//!   `serde_json::from_str` on them;
+//! - `floor`: `serde_json::Value`; `ignore`: `serde::de::IgnoredAny` (the tokenizer alone, a
+//!   lower bound).
+//!
+//! Inputs are built (and cloned)
 //! outside `run`, so a profile collected inside it shows only the workload.
 
 use std::hint::black_box;
+
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use chat_bench::payload::{self, StreamKind};
 use chat_bench::peer;
@@ -40,19 +52,16 @@ fn main() {
     let typical = payload::typical_response();
     let long = payload::long_text_response(64 * 1024);
     let numbers = payload::unknown_numbers_response(16 * 1024);
-    fn parse_n<T: serde::de::DeserializeOwned>(body: &str, n: usize) {
-        for _ in 0..n {
-            black_box(serde_json::from_str::<T>(black_box(body)).is_ok());
-        }
-    }
+    let chunk_bytes: Vec<&[u8]> = chunks.iter().map(|c| c.as_bytes()).collect();
+    let inputs: [(&str, Vec<&[u8]>, usize); 5] = [
+        ("typical", vec![typical.as_bytes()], 100),
+        ("long", vec![long.as_bytes()], 1),
+        ("logprobs", vec![logprobs.as_bytes()], 1),
+        ("numbers", vec![numbers.as_bytes()], 10),
+        ("chunks", chunk_bytes, 1),
+    ];
     for _ in 0..n {
         match workload {
-            "chunks-ours" => run(&mut || {
-                black_box(work::parse_chunks::<OurChunk>(&chunks));
-            }),
-            "chunks-peer" => run(&mut || {
-                black_box(work::parse_chunks::<PeerChunk>(&chunks));
-            }),
             "sse-parse-ours" => {
                 let p = pieces.clone();
                 let mut p = Some(p);
@@ -82,38 +91,55 @@ fn main() {
                     black_box(peer::accumulate(input.take().unwrap_or_default()));
                 })
             }
-            "logprobs-ours" => run(&mut || {
-                black_box(serde_json::from_str::<OurResponse>(&logprobs).is_ok());
-            }),
-            "logprobs-peer" => run(&mut || {
-                black_box(serde_json::from_str::<PeerResponse>(&logprobs).is_ok());
-            }),
-            "logprobs-floor" => run(&mut || parse_n::<serde_json::Value>(&logprobs, 1)),
-            "chunks-floor" => run(&mut || {
-                black_box(work::parse_chunks::<serde_json::Value>(&chunks));
-            }),
-            "typical-ours" => run(&mut || parse_n::<OurResponse>(&typical, 100)),
-            "typical-peer" => run(&mut || parse_n::<PeerResponse>(&typical, 100)),
-            "typical-floor" => run(&mut || parse_n::<serde_json::Value>(&typical, 100)),
-            "long-ours" => run(&mut || parse_n::<OurResponse>(&long, 1)),
-            "long-peer" => run(&mut || parse_n::<PeerResponse>(&long, 1)),
-            "long-floor" => run(&mut || parse_n::<serde_json::Value>(&long, 1)),
-            "numbers-ours" => run(&mut || parse_n::<OurResponse>(&numbers, 10)),
-            "numbers-peer" => run(&mut || parse_n::<PeerResponse>(&numbers, 10)),
-            "numbers-floor" => run(&mut || parse_n::<serde_json::Value>(&numbers, 10)),
-            // The tokenizer alone: every byte scanned, nothing built (a lower bound).
-            "typical-ignore" => run(&mut || parse_n::<serde::de::IgnoredAny>(&typical, 100)),
-            "long-ignore" => run(&mut || parse_n::<serde::de::IgnoredAny>(&long, 1)),
-            "logprobs-ignore" => run(&mut || parse_n::<serde::de::IgnoredAny>(&logprobs, 1)),
-            "chunks-ignore" => run(&mut || {
-                for c in &chunks {
-                    black_box(serde_json::from_str::<serde::de::IgnoredAny>(c).is_ok());
-                }
-            }),
             other => {
-                eprintln!("unknown workload {other}");
-                std::process::exit(2);
+                let Some((input, parser)) = other.split_once('-') else {
+                    eprintln!("unknown workload {other}");
+                    std::process::exit(2);
+                };
+                let Some((_, bodies, times)) = inputs.iter().find(|(name, ..)| *name == input)
+                else {
+                    eprintln!("unknown input {input}");
+                    std::process::exit(2);
+                };
+                let Some(parse) = parser_for(input, parser) else {
+                    eprintln!("unknown parser {parser} (sonic needs --features simd)");
+                    std::process::exit(2);
+                };
+                run(&mut || {
+                    for _ in 0..*times {
+                        for body in bodies {
+                            black_box(parse(black_box(body)));
+                        }
+                    }
+                })
             }
         }
     }
+}
+
+/// Parses one body, returning whether it parsed.
+type Parse = fn(&[u8]) -> bool;
+
+/// The parser `name` for the type of `input` (stream chunks or responses).
+fn parser_for(input: &str, name: &str) -> Option<Parse> {
+    if input == "chunks" {
+        parsers::<OurChunk, PeerChunk>(name)
+    } else {
+        parsers::<OurResponse, PeerResponse>(name)
+    }
+}
+
+fn parsers<O: DeserializeOwned, P: DeserializeOwned>(name: &str) -> Option<Parse> {
+    Some(match name {
+        "ours" => |b| chat_core::json::from_slice::<O>(b).is_ok(),
+        "ours-serde" => |b| chat_core::json::from_slice_serde::<O>(b).is_ok(),
+        "ours-slice" => |b| serde_json::from_slice::<O>(b).is_ok(),
+        #[cfg(feature = "simd")]
+        "ours-sonic" => |b| chat_core::json::from_slice_sonic::<O>(b).is_some(),
+        "peer" => |b| serde_json::from_slice::<P>(b).is_ok(),
+        "peer-str" => |b| std::str::from_utf8(b).is_ok_and(|t| serde_json::from_str::<P>(t).is_ok()),
+        "floor" => |b| serde_json::from_slice::<serde_json::Value>(b).is_ok(),
+        "ignore" => |b| serde_json::from_slice::<IgnoredAny>(b).is_ok(),
+        _ => return None,
+    })
 }

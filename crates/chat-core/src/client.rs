@@ -837,7 +837,7 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(fail("the response body is empty".into(), None));
     }
-    match serde_json::from_slice(bytes) {
+    match crate::json::from_slice(bytes) {
         Ok(v) => Ok(v),
         Err(first) => {
             if let Err(e) = std::str::from_utf8(bytes) {

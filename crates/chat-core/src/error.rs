@@ -349,7 +349,7 @@ impl ApiError {
 /// `{"detail": ...}`, an array of those, or a JSON string. Used for HTTP error bodies and for
 /// the data of error events in a stream.
 pub(crate) fn parse_error_body(body: &[u8]) -> Option<ApiErrorObject> {
-    match serde_json::from_slice(body).ok()? {
+    match crate::json::from_slice(body).ok()? {
         serde_json::Value::String(message) => Some(message_only(message)),
         value => error_from_value(value, 0),
     }

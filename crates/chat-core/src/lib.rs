@@ -132,6 +132,7 @@ mod auth;
 mod client;
 mod config;
 mod error;
+pub mod json;
 mod meta;
 mod middleware;
 mod ops;

@@ -311,7 +311,7 @@ impl ChatCompletionStream {
             return Step::Done;
         }
         let is_default = name == "message";
-        match serde_json::from_slice::<CreateChatCompletionStreamResponse>(data) {
+        match crate::json::from_slice::<CreateChatCompletionStreamResponse>(data) {
             Ok(mut chunk) => {
                 if chunk.extra.get("error").is_some_and(|e| !e.is_null()) {
                     let error = chunk.extra.remove("error").and_then(error_member);
@@ -326,7 +326,7 @@ impl ChatCompletionStream {
             Err(_) if !is_default => Step::Skip,
             Err(e) => {
                 // Not a chunk; maybe an error object in a shape the chunk type rejects.
-                if let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(data) {
+                if let Ok(Value::Object(mut object)) = crate::json::from_slice::<Value>(data) {
                     if object.get("error").is_some_and(|e| !e.is_null()) {
                         let error = object.remove("error").and_then(error_member);
                         return Step::Fail(self.api_error(data, error));

@@ -1,0 +1,112 @@
+//! The one JSON decode entry point of the client: every response body, stream chunk and error
+//! body the client parses goes through [`from_slice`].
+//!
+//! The default backend is serde_json. The bytes are checked to be UTF-8 once, with
+//! `std::str::from_utf8`, and then parsed as text, so that serde_json does not check every
+//! string it reads again. Input that is not UTF-8 is handed to serde_json's byte parser, so
+//! the error is exactly the one `serde_json::from_slice` gives (its message names the line and
+//! column of the offending byte).
+//!
+//! With the `simd` feature, [`from_slice`] parses with sonic-rs (SIMD string scanning and
+//! number parsing) first. sonic-rs is an accelerator only: when it rejects an input, the input
+//! is parsed again with serde_json, which either accepts it (the value is returned) or produces
+//! the error, so error messages, positions and the set of accepted inputs stay serde_json's.
+//! Floats are correctly rounded by both (serde_json with `float_roundtrip`), so a number in an
+//! unknown field is kept as the same `f64`.
+
+use serde::de::DeserializeOwned;
+
+/// The name of the parser [`from_slice`] tries first: `"serde_json"`, or `"sonic-rs"` with the
+/// `simd` feature.
+pub const BACKEND: &str = if cfg!(feature = "simd") {
+    "sonic-rs"
+} else {
+    "serde_json"
+};
+
+/// Parses one JSON document of type `T` from `bytes`, as the client does for response bodies,
+/// stream chunks and error bodies.
+///
+/// Accepts and rejects exactly the inputs `serde_json::from_slice` does, with the same error
+/// (message, line and column); only the speed depends on the backend ([`BACKEND`]).
+///
+/// ```
+/// let v: Vec<u32> = chat_core::json::from_slice(b"[1, 2]").unwrap();
+/// assert_eq!(v, [1, 2]);
+/// let e = chat_core::json::from_slice::<Vec<u32>>(b"[1, 2").unwrap_err();
+/// assert!(e.is_eof());
+/// let e = chat_core::json::from_slice::<String>(b"\"\xff\"").unwrap_err();
+/// assert_eq!((e.line(), e.column()), (1, 2));
+/// ```
+pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    #[cfg(feature = "simd")]
+    if let Ok(v) = sonic_rs::from_slice::<T>(bytes) {
+        return Ok(v);
+    }
+    from_slice_serde(bytes)
+}
+
+/// The serde_json backend alone, whatever the features: text after one UTF-8 check, bytes
+/// (for serde_json's error) otherwise. Public for benchmarks and equivalence tests.
+#[doc(hidden)]
+pub fn from_slice_serde<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
+    }
+}
+
+/// sonic-rs alone, without the serde_json fallback (`None` when it rejects the input). Public
+/// for benchmarks and equivalence tests.
+#[cfg(feature = "simd")]
+#[doc(hidden)]
+pub fn from_slice_sonic<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    sonic_rs::from_slice::<T>(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn invalid_utf8_is_serde_jsons_error_with_its_position() {
+        let cases: [&[u8]; 4] = [
+            b"{\"a\":\"ok\xff\"}",
+            b"{\"a\":\n \"\xc3\x28\"}",
+            b"[\"\xed\xa0\x80\"]",
+            b"{\"\xf0\x9f\x98\":1}",
+        ];
+        for bytes in cases {
+            let ours = from_slice::<Value>(bytes).unwrap_err();
+            let reference = serde_json::from_slice::<Value>(bytes).unwrap_err();
+            assert_eq!(ours.to_string(), reference.to_string());
+            assert!(ours.is_syntax(), "{ours}");
+            assert!(ours.line() >= 1 && ours.column() >= 1, "{ours}");
+            assert!(from_slice_serde::<Value>(bytes).is_err());
+        }
+        // The position is the offending byte's.
+        let e = from_slice::<Value>(b"{\"a\":\n \"\xc3\x28\"}").unwrap_err();
+        assert_eq!((e.line(), e.column()), (2, 3), "{e}");
+    }
+
+    #[test]
+    fn same_results_as_serde_json_from_slice() {
+        let cases: [&[u8]; 9] = [
+            b"{\"a\":[1,2.5,-0,1e400],\"b\":\"\\u00e9\"}",
+            b"",
+            b"  ",
+            b"{\"a\":1} x",
+            b"{\"a\":1,}",
+            b"[1,2",
+            b"\"\\ud800\"",
+            b"{\"a\":\"tab\there\"}",
+            b"123456789012345678901234567890",
+        ];
+        for bytes in cases {
+            let ours = from_slice::<Value>(bytes).map_err(|e| e.to_string());
+            let reference = serde_json::from_slice::<Value>(bytes).map_err(|e| e.to_string());
+            assert_eq!(ours, reference, "{}", String::from_utf8_lossy(bytes));
+        }
+    }
+}
