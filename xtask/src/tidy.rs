@@ -41,8 +41,10 @@ const RULES: &[Rule] = &[
             "httpdate",
             "percent-encoding",
             "tracing",
+            // The `simd` feature's JSON parser, an optional accelerator of `json::from_slice`.
+            "sonic-rs",
         ],
-        optional_only: &["tracing"],
+        optional_only: &["tracing", "sonic-rs"],
         features: &[("tokio", &["time"])],
     },
     Rule {

@@ -40,10 +40,27 @@ pub const BACKEND: &str = if cfg!(feature = "simd") {
 /// ```
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
     #[cfg(feature = "simd")]
-    if let Ok(v) = sonic_rs::from_slice::<T>(bytes) {
+    if let Some(v) = from_slice_sonic(bytes) {
         return Ok(v);
     }
     from_slice_serde(bytes)
+}
+
+/// Whether `bytes` may hold a number spelled as a negative zero (`-0`, `-0.0`, `-0e5`):
+/// sonic-rs 0.5 reads those as `0.0`, dropping the sign serde_json keeps, so such input is
+/// left to serde_json. A `-0` inside a string counts too (harmless: serde_json parses it).
+/// Negative numbers that underflow to zero (`-1e-400`) keep their sign in both parsers.
+#[cfg(feature = "simd")]
+fn may_hold_negative_zero(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'-', bytes).any(|i| {
+        let rest = &bytes[i + 1..];
+        if rest.first() != Some(&b'0') {
+            return false;
+        }
+        // Past the zeros and the point: a nonzero digit makes it a nonzero number.
+        let first_other = rest.iter().find(|&&b| b != b'0' && b != b'.');
+        !matches!(first_other, Some(b'1'..=b'9'))
+    })
 }
 
 /// The serde_json backend alone, whatever the features: text after one UTF-8 check, bytes
@@ -56,11 +73,14 @@ pub fn from_slice_serde<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_js
     }
 }
 
-/// sonic-rs alone, without the serde_json fallback (`None` when it rejects the input). Public
-/// for benchmarks and equivalence tests.
+/// The `simd` fast path alone, without the serde_json fallback: `None` when sonic-rs rejects
+/// the input or it is left to serde_json. Public for benchmarks and equivalence tests.
 #[cfg(feature = "simd")]
 #[doc(hidden)]
 pub fn from_slice_sonic<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    if may_hold_negative_zero(bytes) {
+        return None;
+    }
     sonic_rs::from_slice::<T>(bytes).ok()
 }
 
@@ -108,5 +128,20 @@ mod tests {
             let reference = serde_json::from_slice::<Value>(bytes).map_err(|e| e.to_string());
             assert_eq!(ours, reference, "{}", String::from_utf8_lossy(bytes));
         }
+    }
+
+    #[cfg(feature = "simd")]
+    #[test]
+    fn negative_zeros_are_left_to_serde_json() {
+        for zero in ["-0", "[-0]", "-0.0", "{\"a\":-0.000e5}", "-0E1", "\"a-0\""] {
+            assert!(may_hold_negative_zero(zero.as_bytes()), "{zero}");
+            let v: Value = from_slice(zero.as_bytes()).unwrap();
+            assert_eq!(v, serde_json::from_str::<Value>(zero).unwrap());
+            assert_eq!(v.to_string(), serde_json::from_str::<Value>(zero).unwrap().to_string());
+        }
+        for other in ["0", "-1", "-0.5", "[-0.001, 10-01]", "{\"logprob\":-0.0001}", "-"] {
+            assert!(!may_hold_negative_zero(other.as_bytes()), "{other}");
+        }
+        assert_eq!(from_slice::<Value>(b"-0.0").unwrap().to_string(), "-0.0");
     }
 }
