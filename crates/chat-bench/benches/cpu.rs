@@ -1,15 +1,18 @@
 //! CPU micro-benchmarks: this SDK ("ours") side by side with async-openai's types and parsers
 //! ("async-openai") and `serde_json::Value` with a minimal SSE splitter ("floor").
 //!
-//! Run: `cargo bench -p chat-bench --bench cpu` (or `cargo xtask bench`). Every group
-//! measures the three implementations on the same input, with bytes of input (or output,
-//! for serialization) as throughput.
+//! Run: `cargo bench -p chat-bench --bench cpu` (or `cargo xtask bench`; add `--features simd`
+//! for the rows of chat-core's sonic-rs backend). Every group measures the three
+//! implementations on the same input, with bytes of input (or output, for serialization) as
+//! throughput; the typed-parse groups also name the parse method (see `typed_rows`).
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use bytes::Bytes;
-use criterion::{BatchSize, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use chat_bench::payload::{self, StreamKind};
@@ -36,19 +39,57 @@ fn serialize(c: &mut Criterion) {
     g.finish();
 }
 
+/// The typed-parse rows of a group, each parsing one body of bytes as it arrives from the
+/// network: the client's default decode path (`ours`), our types through `serde_json::from_slice`,
+/// the `simd` feature's decode path (when chat-bench is built with `--features simd`), and
+/// async-openai's types through `serde_json::from_slice` and through `from_str` after one UTF-8
+/// check (the default decode path's method, for a like-for-like comparison).
+fn typed_rows<O: DeserializeOwned, P: DeserializeOwned>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    bodies: &[&[u8]],
+) {
+    fn each<T>(bodies: &[&[u8]], parse: impl Fn(&[u8]) -> Option<T>) -> usize {
+        bodies
+            .iter()
+            .filter(|b| black_box(parse(black_box(b))).is_some())
+            .count()
+    }
+    g.bench_function(OURS_DECODE, |b| {
+        b.iter(|| each(bodies, |x| chat_core::json::from_slice_serde::<O>(x).ok()))
+    });
+    g.bench_function(OURS_SLICE, |b| {
+        b.iter(|| each(bodies, |x| serde_json::from_slice::<O>(x).ok()))
+    });
+    #[cfg(feature = "simd")]
+    g.bench_function(OURS_SIMD, |b| {
+        b.iter(|| each(bodies, |x| chat_core::json::from_slice::<O>(x).ok()))
+    });
+    g.bench_function("async-openai", |b| {
+        b.iter(|| each(bodies, |x| serde_json::from_slice::<P>(x).ok()))
+    });
+    g.bench_function(PEER_STR, |b| {
+        b.iter(|| {
+            each(bodies, |x| {
+                serde_json::from_str::<P>(std::str::from_utf8(x).ok()?).ok()
+            })
+        })
+    });
+    g.bench_function("floor", |b| {
+        b.iter(|| each(bodies, |x| serde_json::from_slice::<Value>(x).ok()))
+    });
+}
+
+/// Row names beyond ours / async-openai / floor (xtask bench reads them by these ids).
+const OURS_DECODE: &str = "ours";
+const OURS_SLICE: &str = "ours, serde_json::from_slice";
+#[cfg(feature = "simd")]
+const OURS_SIMD: &str = "ours, simd feature (sonic-rs)";
+const PEER_STR: &str = "async-openai, from_str after UTF-8 check";
+
 fn deserialize_response(c: &mut Criterion, name: &str, body: &str) {
     let mut g = c.benchmark_group(format!("deserialize response ({name}, {} B)", body.len()));
     g.throughput(Throughput::Bytes(body.len() as u64));
-    let bytes = body.as_bytes();
-    g.bench_function("ours", |b| {
-        b.iter(|| serde_json::from_slice::<OurResponse>(black_box(bytes)))
-    });
-    g.bench_function("async-openai", |b| {
-        b.iter(|| serde_json::from_slice::<PeerResponse>(black_box(bytes)))
-    });
-    g.bench_function("floor", |b| {
-        b.iter(|| serde_json::from_slice::<Value>(black_box(bytes)))
-    });
+    typed_rows::<OurResponse, PeerResponse>(&mut g, &[body.as_bytes()]);
     g.finish();
 }
 
@@ -73,13 +114,8 @@ fn chunks(c: &mut Criterion) {
     let total: usize = chunks.iter().map(String::len).sum();
     let mut g = c.benchmark_group("deserialize 10,000 stream chunks");
     g.throughput(Throughput::Bytes(total as u64));
-    g.bench_function("ours", |b| {
-        b.iter(|| work::parse_chunks::<OurChunk>(&chunks))
-    });
-    g.bench_function("async-openai", |b| {
-        b.iter(|| work::parse_chunks::<PeerChunk>(&chunks))
-    });
-    g.bench_function("floor", |b| b.iter(|| work::parse_chunks::<Value>(&chunks)));
+    let bodies: Vec<&[u8]> = chunks.iter().map(|c| c.as_bytes()).collect();
+    typed_rows::<OurChunk, PeerChunk>(&mut g, &bodies);
     g.finish();
 }
 

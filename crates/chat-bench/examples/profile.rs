@@ -137,7 +137,9 @@ fn parsers<O: DeserializeOwned, P: DeserializeOwned>(name: &str) -> Option<Parse
         #[cfg(feature = "simd")]
         "ours-sonic" => |b| chat_core::json::from_slice_sonic::<O>(b).is_some(),
         "peer" => |b| serde_json::from_slice::<P>(b).is_ok(),
-        "peer-str" => |b| std::str::from_utf8(b).is_ok_and(|t| serde_json::from_str::<P>(t).is_ok()),
+        "peer-str" => {
+            |b| std::str::from_utf8(b).is_ok_and(|t| serde_json::from_str::<P>(t).is_ok())
+        }
         "floor" => |b| serde_json::from_slice::<serde_json::Value>(b).is_ok(),
         "ignore" => |b| serde_json::from_slice::<IgnoredAny>(b).is_ok(),
         _ => return None,

@@ -137,9 +137,19 @@ mod tests {
             assert!(may_hold_negative_zero(zero.as_bytes()), "{zero}");
             let v: Value = from_slice(zero.as_bytes()).unwrap();
             assert_eq!(v, serde_json::from_str::<Value>(zero).unwrap());
-            assert_eq!(v.to_string(), serde_json::from_str::<Value>(zero).unwrap().to_string());
+            assert_eq!(
+                v.to_string(),
+                serde_json::from_str::<Value>(zero).unwrap().to_string()
+            );
         }
-        for other in ["0", "-1", "-0.5", "[-0.001, 10-01]", "{\"logprob\":-0.0001}", "-"] {
+        for other in [
+            "0",
+            "-1",
+            "-0.5",
+            "[-0.001, 10-01]",
+            "{\"logprob\":-0.0001}",
+            "-",
+        ] {
             assert!(!may_hold_negative_zero(other.as_bytes()), "{other}");
         }
         assert_eq!(from_slice::<Value>(b"-0.0").unwrap().to_string(), "-0.0");

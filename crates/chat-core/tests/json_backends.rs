@@ -74,7 +74,10 @@ fn same_typed<T: DeserializeOwned + Serialize>(what: &str, bytes: &[u8]) -> bool
     }
     match (&reference, &sonic) {
         (Ok(r), Some(s)) => {
-            let (r, s) = (serde_json::to_vec(r).unwrap(), serde_json::to_vec(s).unwrap());
+            let (r, s) = (
+                serde_json::to_vec(r).unwrap(),
+                serde_json::to_vec(s).unwrap(),
+            );
             assert!(r == s, "{what}: re-serialization differs");
         }
         (Err(_), None) => {}
@@ -131,7 +134,11 @@ fn every_fixture_parses_the_same_with_both_backends() {
     }
     assert!(typed > docs.len() / 2, "only {typed} typed parses");
     // The fast path, not the fallback, parsed nearly all of them.
-    assert!(fast + 10 > docs.len(), "sonic-rs parsed only {fast} of {}", docs.len());
+    assert!(
+        fast + 10 > docs.len(),
+        "sonic-rs parsed only {fast} of {}",
+        docs.len()
+    );
 }
 
 /// A tiny deterministic generator (xorshift).
@@ -148,17 +155,59 @@ impl Rng {
 
 /// Number spellings that are hard to round, at the edges of the range, or not JSON.
 const NUMBERS: &[&str] = &[
-    "0", "-0", "0.0", "-0.0", "1", "-1", "0.1", "0.3", "1e23", "8.98846567431158e307",
-    "1.7976931348623157e308", "1.7976931348623158e308", "1.7976931348623159e308", "1e308",
-    "1e309", "-1e309", "4.9e-324", "5e-324", "2e-324", "2.4703282292062327e-324",
-    "2.4703282292062328e-324", "1e-400", "2.2250738585072011e-308", "2.2250738585072012e-308",
-    "9007199254740993", "9007199254740993.0", "18446744073709551615", "18446744073709551616",
-    "-9223372036854775808", "-9223372036854775809", "123456789012345678901234567890",
+    "0",
+    "-0",
+    "0.0",
+    "-0.0",
+    "1",
+    "-1",
+    "0.1",
+    "0.3",
+    "1e23",
+    "8.98846567431158e307",
+    "1.7976931348623157e308",
+    "1.7976931348623158e308",
+    "1.7976931348623159e308",
+    "1e308",
+    "1e309",
+    "-1e309",
+    "4.9e-324",
+    "5e-324",
+    "2e-324",
+    "2.4703282292062327e-324",
+    "2.4703282292062328e-324",
+    "1e-400",
+    "2.2250738585072011e-308",
+    "2.2250738585072012e-308",
+    "9007199254740993",
+    "9007199254740993.0",
+    "18446744073709551615",
+    "18446744073709551616",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "123456789012345678901234567890",
     "0.1000000000000000055511151231257827021181583404541015625",
     "0.10000000000000000555111512312578270211815834045410156250000000000000000001",
-    "7.2057594037927933e16", "3.0517578125e-05", "1E5", "1e+5", "1.5E-5", "100e-2",
-    "0.000000000000000000000000000000000000000000001", "01", "1.", ".5", "+1", "1e", "1e+",
-    "-", "--1", "0x10", "NaN", "Infinity", "-Infinity", "1_000",
+    "7.2057594037927933e16",
+    "3.0517578125e-05",
+    "1E5",
+    "1e+5",
+    "1.5E-5",
+    "100e-2",
+    "0.000000000000000000000000000000000000000000001",
+    "01",
+    "1.",
+    ".5",
+    "+1",
+    "1e",
+    "1e+",
+    "-",
+    "--1",
+    "0x10",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1_000",
 ];
 
 #[test]
@@ -272,8 +321,10 @@ fn hostile_input_gives_serde_jsons_result_and_no_panic() {
         inputs.push(deep);
     }
     for (i, input) in inputs.iter().enumerate() {
-        let what = format!("input {i}: {:?}", String::from_utf8_lossy(&input[..input.len().min(80)]));
+        let what = format!(
+            "input {i}: {:?}",
+            String::from_utf8_lossy(&input[..input.len().min(80)])
+        );
         same_everywhere(&what, input);
     }
 }
-
