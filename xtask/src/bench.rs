@@ -44,8 +44,23 @@ pub(crate) fn run(root: &Path, quick: bool) -> Result<(), String> {
 
     println!("==> build");
     let t = Instant::now();
-    // The CPU benchmarks with the `simd` rows; the load test with the default features, as a
-    // user's client is built (two builds: features apply to the whole package).
+    // The CPU benchmarks with the default features (the client as users build it), then once
+    // more with chat-core's `simd` feature for its rows only: features apply to the whole
+    // package, so the SSE + parse rows of a `simd` build would measure sonic-rs too.
+    cargo(
+        root,
+        &[
+            "build",
+            "--profile",
+            "bench",
+            "-p",
+            "chat-bench",
+            "--bench",
+            "cpu",
+            "--bin",
+            "loadtest",
+        ],
+    )?;
     cargo(
         root,
         &[
@@ -60,37 +75,24 @@ pub(crate) fn run(root: &Path, quick: bool) -> Result<(), String> {
             "simd",
         ],
     )?;
-    cargo(
-        root,
-        &[
-            "build",
-            "--profile",
-            "bench",
-            "-p",
-            "chat-bench",
-            "--bin",
-            "loadtest",
-        ],
-    )?;
     let build_time = t.elapsed();
 
     println!("==> CPU benchmarks (criterion)");
     let t = Instant::now();
     let since = SystemTime::now();
-    let mut args = vec![
-        "bench",
-        "-p",
-        "chat-bench",
-        "--bench",
-        "cpu",
-        "--features",
-        "simd",
-        "--",
-    ];
-    if quick {
-        args.extend_from_slice(QUICK_CRITERION);
+    for features in [&[][..], &["--features", "simd"][..]] {
+        let mut args = vec!["bench", "-p", "chat-bench", "--bench", "cpu"];
+        args.extend_from_slice(features);
+        args.push("--");
+        if !features.is_empty() {
+            // Only the rows named after the feature (criterion filters by substring).
+            args.push("simd feature");
+        }
+        if quick {
+            args.extend_from_slice(QUICK_CRITERION);
+        }
+        cargo(root, &args)?;
     }
-    cargo(root, &args)?;
     let cpu_time = t.elapsed();
     let groups = read_criterion(&target.join("criterion"), since)?;
     if groups.is_empty() {
