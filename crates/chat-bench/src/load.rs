@@ -173,7 +173,10 @@ impl LoadClient {
                 }
             }
             Implementation::Floor if scenario.is_limited() => {
-                return Err(format!("the floor does not retry, so it does not run {}", scenario.key()));
+                return Err(format!(
+                    "the floor does not retry, so it does not run {}",
+                    scenario.key()
+                ));
             }
             Implementation::Floor => {
                 let mut connector = HttpConnector::new();
@@ -193,7 +196,10 @@ impl LoadClient {
                 }
             }
             Implementation::Peer if scenario.is_paced() => {
-                return Err(format!("the peer has no pacer, so it does not run {}", scenario.key()));
+                return Err(format!(
+                    "the peer has no pacer, so it does not run {}",
+                    scenario.key()
+                ));
             }
             Implementation::Peer => {
                 let config = async_openai::config::OpenAIConfig::new()

@@ -419,13 +419,18 @@ mod tests {
         let at = |ms| origin + Duration::from_millis(ms);
         let v: Vec<Verdict> = (0..4).map(|_| limiter.admit(at(40))).collect();
         assert_eq!(
-            v.iter().map(|v| (v.allowed, v.remaining)).collect::<Vec<_>>(),
+            v.iter()
+                .map(|v| (v.allowed, v.remaining))
+                .collect::<Vec<_>>(),
             [(true, 2), (true, 1), (true, 0), (false, 0)]
         );
         assert_eq!(v[3].reset_ms, 60);
         // The next window starts whole.
         let next = limiter.admit(at(100));
-        assert_eq!((next.allowed, next.remaining, next.reset_ms), (true, 2, 100));
+        assert_eq!(
+            (next.allowed, next.remaining, next.reset_ms),
+            (true, 2, 100)
+        );
         // A reset never reads 0 ms, which a client could take for "now".
         let mut limiter = Limiter::new(origin, Duration::from_millis(100), 1);
         let late = limiter.admit(origin + Duration::from_micros(99_999));

@@ -374,7 +374,10 @@ impl Runs {
     }
 
     fn all(&self, key: Key) -> &[Sample] {
-        self.samples.get(&key).map(Vec::as_slice).unwrap_or_default()
+        self.samples
+            .get(&key)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     fn cell(&self, scenario: Scenario, concurrency: usize) -> CellRun {
