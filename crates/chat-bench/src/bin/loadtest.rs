@@ -495,10 +495,14 @@ fn coordinate(args: &[String]) -> Result<(), String> {
         None => None,
     };
     let extras_only = args.iter().any(|a| a == "--extras");
+    // Quick mode smoke-tests every transport-feature member at one concurrency only.
+    let extras = extra_cells()
+        .into_iter()
+        .filter(|c| !quick || c.concurrency == 64);
     let mut cells: Vec<Cell> = if extras_only {
-        extra_cells()
+        extras.collect()
     } else {
-        main_cells().into_iter().chain(extra_cells()).collect()
+        main_cells().into_iter().chain(extras).collect()
     };
     if let Some((scenario, concurrency)) = focus {
         cells.retain(|c| {
