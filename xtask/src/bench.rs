@@ -1,5 +1,7 @@
 //! `cargo xtask bench [--quick]`: runs the CPU benchmarks (criterion) and the loopback load
 //! test of `crates/chat-bench`, and writes their tables to `crates/chat-bench/RESULTS.md`.
+//! The load test's part ends with its tables condensed for the README ("For the README"):
+//! the end-to-end table and the transport-feature table, with spreads, from the same run.
 //!
 //! `--quick` runs tiny iteration counts as a smoke test (the figures mean nothing, nothing is
 //! asserted about them) and writes its tables under the target directory instead.
@@ -155,7 +157,8 @@ pub(crate) fn run(root: &Path, quick: bool) -> Result<(), String> {
     };
     std::fs::write(&out, &md).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     println!(
-        "xtask bench: wrote {} in {:.0?}",
+        "xtask bench: wrote {} in {:.0?} (its \"For the README\" section holds the README's \
+         end-to-end tables)",
         out.display(),
         started.elapsed()
     );

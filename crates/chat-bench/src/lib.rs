@@ -41,7 +41,18 @@ pub enum Scenario {
     SmallRateLimited,
     /// Like [`SmallRateLimited`](Self::SmallRateLimited), with this SDK's pacer on.
     SmallPaced,
+    /// [`Small`](Self::Small) from a server that enforces [`RATE_LIMIT`] requests per
+    /// [`RATE_WINDOW`] and answers 429 above it; this SDK's pacer off.
+    SmallLimited,
+    /// Like [`SmallLimited`](Self::SmallLimited), with this SDK's pacer on.
+    SmallLimitedPaced,
 }
+
+/// The requests the load-test server allows per [`RATE_WINDOW`] on the
+/// [`SmallLimited`](Scenario::SmallLimited) routes.
+pub const RATE_LIMIT: u64 = 1000;
+/// The length of the load-test server's fixed rate-limit window.
+pub const RATE_WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The load-test server's limit of concurrent streams per HTTP/2 connection.
 pub const H2_MAX_STREAMS: u32 = 32;
@@ -50,7 +61,7 @@ pub const H2_LATENCY: std::time::Duration = std::time::Duration::from_millis(5);
 
 impl Scenario {
     /// Every scenario.
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::Small,
         Scenario::Large,
         Scenario::Stream,
@@ -60,15 +71,18 @@ impl Scenario {
         Scenario::SmallGzip,
         Scenario::SmallRateLimited,
         Scenario::SmallPaced,
+        Scenario::SmallLimited,
+        Scenario::SmallLimitedPaced,
     ];
 
-    /// The scenarios of the transport-feature rows (HTTP/2 pool, gzip, pacer), measured
-    /// for this SDK and the floor only.
-    pub const EXTRAS: [Scenario; 4] = [
+    /// The scenarios of the transport-feature rows (HTTP/2 pool, gzip, rate limits).
+    pub const EXTRAS: [Scenario; 6] = [
         Scenario::SmallH2,
         Scenario::SmallGzip,
         Scenario::SmallRateLimited,
         Scenario::SmallPaced,
+        Scenario::SmallLimited,
+        Scenario::SmallLimitedPaced,
     ];
 
     /// The name used on the command line and in URLs.
@@ -83,6 +97,8 @@ impl Scenario {
             Scenario::SmallGzip => "small-gzip",
             Scenario::SmallRateLimited => "small-rl",
             Scenario::SmallPaced => "small-paced",
+            Scenario::SmallLimited => "small-429",
+            Scenario::SmallLimitedPaced => "small-429-paced",
         }
     }
 
@@ -103,6 +119,10 @@ impl Scenario {
             Scenario::SmallGzip => "completion, gzip",
             Scenario::SmallRateLimited => "completion, rate-limit headers, pacer off",
             Scenario::SmallPaced => "completion, rate-limit headers, pacer on",
+            Scenario::SmallLimited => "completion, 1,000 requests per 100 ms then 429, pacer off",
+            Scenario::SmallLimitedPaced => {
+                "completion, 1,000 requests per 100 ms then 429, pacer on"
+            }
         }
     }
 
@@ -122,10 +142,32 @@ impl Scenario {
             | Scenario::SmallH2
             | Scenario::SmallGzip
             | Scenario::SmallRateLimited
-            | Scenario::SmallPaced => 0,
+            | Scenario::SmallPaced
+            | Scenario::SmallLimited
+            | Scenario::SmallLimitedPaced => 0,
             Scenario::Stream => 200,
             Scenario::StreamLong => 2_000,
             Scenario::StreamHuge => 20_000,
+        }
+    }
+
+    /// Whether the server answers 429 above [`RATE_LIMIT`]: requests may fail, and the load
+    /// test counts failures instead of stopping.
+    pub fn is_limited(self) -> bool {
+        matches!(self, Scenario::SmallLimited | Scenario::SmallLimitedPaced)
+    }
+
+    /// Whether this SDK runs it with the rate-limit pacer on.
+    pub fn is_paced(self) -> bool {
+        matches!(self, Scenario::SmallPaced | Scenario::SmallLimitedPaced)
+    }
+
+    /// The same scenario with the pacer off (itself for every other scenario).
+    pub fn unpaced(self) -> Scenario {
+        match self {
+            Scenario::SmallPaced => Scenario::SmallRateLimited,
+            Scenario::SmallLimitedPaced => Scenario::SmallLimited,
+            other => other,
         }
     }
 

@@ -39,6 +39,9 @@ pub struct LoadSpec {
     pub duration: Duration,
     /// The server's base URL for the scenario.
     pub base_url: String,
+    /// After the warm-up, print `ready` and wait for a line on stdin before the timed phase,
+    /// so the coordinator can tell the warm-up's connections from the timed phase's.
+    pub handshake: bool,
 }
 
 /// The outcome of a measurement.
@@ -68,6 +71,10 @@ pub struct LoadResult {
     pub cpu_s: f64,
     /// Peak resident memory of the client process (`VmHWM`), in KiB.
     pub peak_rss_kib: u64,
+    /// Requests of the timed phase that failed (only [`Scenario::is_limited`] scenarios
+    /// go on after a failure; they are not in `requests` or the latencies).
+    #[serde(default)]
+    pub errors: u64,
 }
 
 impl LoadResult {
@@ -131,11 +138,14 @@ impl LoadClient {
         Self::for_scenario(implementation, Scenario::Small, base_url)
     }
 
-    /// Builds the client of `implementation` for `scenario` at `base_url`: HTTP/2 for
-    /// [`Scenario::SmallH2`] (this SDK with up to 8 connections of
-    /// [`H2_MAX_STREAMS`](crate::H2_MAX_STREAMS) streams, the floor with hyper-util's one
-    /// connection), the pacer on for [`Scenario::SmallPaced`]. The peer runs only the
-    /// scenarios outside [`Scenario::EXTRAS`].
+    /// Builds the client of `implementation` for `scenario` at `base_url`: HTTP/2 (prior
+    /// knowledge) for [`Scenario::SmallH2`] (this SDK with up to 8 connections of
+    /// [`H2_MAX_STREAMS`](crate::H2_MAX_STREAMS) streams, the floor and the peer with
+    /// hyper-util's one connection), gzip asked for by the floor and the peer for
+    /// [`Scenario::SmallGzip`] (this SDK always asks, with its `gzip` feature), this SDK's
+    /// pacer on for [`Scenario::is_paced`] ones. The peer has no pacer and the floor no
+    /// retries: they refuse the paced scenarios and the [limited](Scenario::is_limited)
+    /// ones respectively, rather than measure something else under that name.
     pub fn for_scenario(
         implementation: Implementation,
         scenario: Scenario,
@@ -155,12 +165,18 @@ impl LoadClient {
                 let config = chat_core::Config::new()
                     .base_url(base_url)
                     .api_key(API_KEY)
-                    .pace_rate_limits(scenario == Scenario::SmallPaced);
+                    .pace_rate_limits(scenario.is_paced());
                 LoadClient::Ours {
                     client: chat_core::Client::new(config, transport),
                     request: payload::request_ours(),
                     stream_request: payload::request_ours().include_usage(true),
                 }
+            }
+            Implementation::Floor if scenario.is_limited() => {
+                return Err(format!(
+                    "the floor does not retry, so it does not run {}",
+                    scenario.key()
+                ));
             }
             Implementation::Floor => {
                 let mut connector = HttpConnector::new();
@@ -179,15 +195,26 @@ impl LoadClient {
                     gzip: scenario == Scenario::SmallGzip,
                 }
             }
-            Implementation::Peer if Scenario::EXTRAS.contains(&scenario) => {
-                return Err(format!("the peer does not run {}", scenario.key()));
+            Implementation::Peer if scenario.is_paced() => {
+                return Err(format!(
+                    "the peer has no pacer, so it does not run {}",
+                    scenario.key()
+                ));
             }
             Implementation::Peer => {
                 let config = async_openai::config::OpenAIConfig::new()
                     .with_api_base(base_url)
                     .with_api_key(API_KEY);
+                // What `async_openai::Client::with_config` builds (`reqwest::Client::new()`),
+                // with gzip off unless the scenario is the gzip one (this crate turns on
+                // reqwest's gzip feature, which a default build of async-openai lacks).
+                let mut http = reqwest::Client::builder().gzip(scenario == Scenario::SmallGzip);
+                if h2 {
+                    http = http.http2_prior_knowledge();
+                }
+                let http = http.build().map_err(|e| e.to_string())?;
                 LoadClient::Peer {
-                    client: async_openai::Client::with_config(config),
+                    client: async_openai::Client::with_config(config).with_http_client(http),
                     request: payload::request_peer(),
                     stream_request: serde_json::from_value(payload::streaming(
                         payload::request_value(),
@@ -405,6 +432,7 @@ struct TaskStats {
     latencies: Vec<u32>,
     ttfc: Vec<u32>,
     chunks: u64,
+    errors: u64,
 }
 
 fn micros(d: Duration) -> u32 {
@@ -420,8 +448,8 @@ pub fn percentile(sorted: &[u32], p: f64) -> u64 {
     sorted[rank.min(sorted.len() - 1)] as u64
 }
 
-/// Runs a measurement on a new single-threaded runtime: builds the client, opens
-/// `concurrency` connections with one request each, then runs the timed phase.
+/// Runs a measurement on a new single-threaded runtime: builds the client, warms its pool to
+/// `concurrency` connections, then runs the timed phase.
 pub fn run(spec: &LoadSpec) -> Result<LoadResult, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -441,19 +469,50 @@ async fn run_async(spec: &LoadSpec) -> Result<LoadResult, String> {
 
     // Over HTTP/2 one request first, so the client knows the server's stream limit before the
     // burst (streams opened before its SETTINGS arrive may be refused).
+    // Where the server answers 429, a failed request is counted, not fatal.
+    let tolerant = scenario.is_limited();
     if scenario == Scenario::SmallH2 {
         client.exchange(scenario, Instant::now()).await?;
     }
-    // Warm-up: every task sends one request, so the pool holds `concurrency` connections.
-    let mut warm = Vec::with_capacity(concurrency);
-    for _ in 0..concurrency {
-        let client = client.clone();
-        warm.push(tokio::spawn(async move {
-            client.exchange(scenario, Instant::now()).await
-        }));
+    // Warm-up, the same for every client: two waves of one request per task, all at once,
+    // each followed by a pause. The first wave opens a connection per task (hyper-util's pool
+    // also starts a connection for a request that found none idle and lets it finish in the
+    // background when another connection freed up first); the pauses let those finish and
+    // every connection go back to the pool; the second wave checks the pool serves
+    // `concurrency` requests at once from idle connections.
+    let settle = Duration::from_millis(20 + concurrency as u64 / 8);
+    for _ in 0..2 {
+        let mut warm = Vec::with_capacity(concurrency);
+        for _ in 0..concurrency {
+            let client = client.clone();
+            warm.push(tokio::spawn(async move {
+                client.exchange(scenario, Instant::now()).await
+            }));
+        }
+        for w in warm {
+            match w.await.map_err(|e| e.to_string())? {
+                Err(_) if tolerant => {}
+                r => {
+                    r?;
+                }
+            }
+        }
+        tokio::time::sleep(settle).await;
     }
-    for w in warm {
-        w.await.map_err(|e| e.to_string())??;
+    if spec.handshake {
+        // On a blocking thread, so the runtime goes on running the connections meanwhile.
+        tokio::task::spawn_blocking(|| {
+            use std::io::{BufRead as _, Write as _};
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "ready")?;
+            out.flush()?;
+            drop(out);
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).map(drop)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
     }
 
     let issued = Arc::new(AtomicU64::new(0));
@@ -469,7 +528,14 @@ async fn run_async(spec: &LoadSpec) -> Result<LoadResult, String> {
             let mut stats = TaskStats::default();
             while issued.fetch_add(1, Ordering::Relaxed) < max && Instant::now() < deadline {
                 let t0 = Instant::now();
-                let ex = client.exchange(scenario, t0).await?;
+                let ex = match client.exchange(scenario, t0).await {
+                    Ok(ex) => ex,
+                    Err(_) if tolerant => {
+                        stats.errors += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 stats.latencies.push(micros(t0.elapsed()));
                 stats.chunks += ex.chunks;
                 if let Some(t) = ex.ttfc {
@@ -482,11 +548,13 @@ async fn run_async(spec: &LoadSpec) -> Result<LoadResult, String> {
     let mut latencies = Vec::new();
     let mut ttfc = Vec::new();
     let mut chunks = 0;
+    let mut errors = 0;
     for t in tasks {
         let stats = t.await.map_err(|e| e.to_string())??;
         latencies.extend(stats.latencies);
         ttfc.extend(stats.ttfc);
         chunks += stats.chunks;
+        errors += stats.errors;
     }
     let elapsed = started.elapsed();
     let cpu_s = cpu_seconds() - cpu_before;
@@ -505,6 +573,7 @@ async fn run_async(spec: &LoadSpec) -> Result<LoadResult, String> {
         ttfc_p99_us: percentile(&ttfc, 99.0),
         cpu_s,
         peak_rss_kib: peak_rss_kib(),
+        errors,
     })
 }
 

@@ -36,6 +36,65 @@ struct Routes {
     stream_long: Arc<[Bytes]>,
     stream_huge: Arc<[Bytes]>,
     small_gzip: Bytes,
+    limiter: std::sync::Mutex<Limiter>,
+    /// 429 answers sent so far.
+    rejected: Arc<AtomicU64>,
+}
+
+/// A fixed-window limit of [`RATE_LIMIT`](crate::RATE_LIMIT) requests per `window`, windows
+/// counted from `origin`.
+#[derive(Debug)]
+pub struct Limiter {
+    origin: std::time::Instant,
+    window: std::time::Duration,
+    limit: u64,
+    current: u64,
+    used: u64,
+}
+
+/// What the [`Limiter`] says about one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    /// Whether the request is within the limit.
+    pub allowed: bool,
+    /// Requests left in the window after this one.
+    pub remaining: u64,
+    /// Whole milliseconds until the window resets (at least 1).
+    pub reset_ms: u64,
+}
+
+impl Limiter {
+    /// `limit` requests per `window`, the first window starting at `origin`.
+    pub fn new(origin: std::time::Instant, window: std::time::Duration, limit: u64) -> Self {
+        Limiter {
+            origin,
+            window,
+            limit,
+            current: 0,
+            used: 0,
+        }
+    }
+
+    /// Counts a request arriving at `now`.
+    pub fn admit(&mut self, now: std::time::Instant) -> Verdict {
+        let elapsed = now.saturating_duration_since(self.origin);
+        let window_ns = self.window.as_nanos().max(1);
+        let index = (elapsed.as_nanos() / window_ns) as u64;
+        if index != self.current {
+            self.current = index;
+            self.used = 0;
+        }
+        let allowed = self.used < self.limit;
+        if allowed {
+            self.used += 1;
+        }
+        let left_ns = (u128::from(index) + 1) * window_ns - elapsed.as_nanos();
+        Verdict {
+            allowed,
+            remaining: self.limit - self.used,
+            reset_ms: (left_ns.div_ceil(1_000_000) as u64).max(1),
+        }
+    }
 }
 
 impl Routes {
@@ -55,6 +114,12 @@ impl Routes {
             stream_long: events(Scenario::StreamLong.chunks()),
             stream_huge: events(Scenario::StreamHuge.chunks()),
             small_gzip: Bytes::from(gzip(payload::typical_response().as_bytes())),
+            limiter: std::sync::Mutex::new(Limiter::new(
+                std::time::Instant::now(),
+                crate::RATE_WINDOW,
+                crate::RATE_LIMIT,
+            )),
+            rejected: Arc::new(AtomicU64::new(0)),
         }
     }
 }
@@ -117,9 +182,53 @@ async fn handle(
         // Like a model's time to answer: requests in flight, not CPU, bound the throughput.
         tokio::time::sleep(crate::H2_LATENCY).await;
     }
+    let verdict = scenario.filter(|s| s.is_limited()).map(|_| {
+        routes
+            .limiter
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .admit(std::time::Instant::now())
+    });
+    let limit_headers = |h: &mut http::HeaderMap, v: Verdict| {
+        let num = |n: u64| header::HeaderValue::from(n);
+        h.insert("x-ratelimit-limit-requests", num(crate::RATE_LIMIT));
+        h.insert("x-ratelimit-remaining-requests", num(v.remaining));
+        if let Ok(reset) = header::HeaderValue::try_from(format!("{}ms", v.reset_ms)) {
+            h.insert("x-ratelimit-reset-requests", reset);
+        }
+        h.insert(
+            "x-request-id",
+            header::HeaderValue::from_static("req_bench"),
+        );
+    };
+    if let Some(v) = verdict.filter(|v| !v.allowed) {
+        // As the API answers: a 429 with the limit headers and no `retry-after`, so each
+        // client waits as its own backoff says (or as its pacer reads the reset).
+        routes.rejected.fetch_add(1, Ordering::Relaxed);
+        let body = Bytes::from_static(
+            br#"{"error":{"message":"Rate limit reached for requests","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#,
+        );
+        let mut res = Response::new(Reply {
+            frames: Arc::new([body]),
+            next: 0,
+            exact: true,
+        });
+        *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/json"),
+        );
+        limit_headers(res.headers_mut(), v);
+        return Ok(res);
+    }
     let (frames, exact, content_type): (Arc<[Bytes]>, bool, &str) = match scenario {
         Some(
-            Scenario::Small | Scenario::SmallH2 | Scenario::SmallRateLimited | Scenario::SmallPaced,
+            Scenario::Small
+            | Scenario::SmallH2
+            | Scenario::SmallRateLimited
+            | Scenario::SmallPaced
+            | Scenario::SmallLimited
+            | Scenario::SmallLimitedPaced,
         ) => (Arc::new([routes.small.clone()]), true, "application/json"),
         Some(Scenario::SmallGzip) => (
             Arc::new([routes.small_gzip.clone()]),
@@ -183,6 +292,9 @@ async fn handle(
         }
         _ => {}
     }
+    if let Some(v) = verdict {
+        limit_headers(h, v);
+    }
     Ok(res)
 }
 
@@ -192,6 +304,7 @@ pub struct Server {
     addr: SocketAddr,
     h2_addr: SocketAddr,
     accepted: Arc<AtomicU64>,
+    rejected: Arc<AtomicU64>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -200,6 +313,7 @@ impl Server {
     /// Binds 127.0.0.1 on a free port and serves on a new thread.
     pub fn start() -> io::Result<Server> {
         let routes = Arc::new(Routes::new());
+        let rejected = routes.rejected.clone();
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
@@ -252,6 +366,7 @@ impl Server {
             addr,
             h2_addr,
             accepted,
+            rejected,
             stop: Some(stop_tx),
             thread: Some(thread),
         })
@@ -265,6 +380,11 @@ impl Server {
     /// How many connections the server has accepted so far.
     pub fn connections_accepted(&self) -> u64 {
         self.accepted.load(Ordering::Relaxed)
+    }
+
+    /// How many requests the server has answered 429 so far.
+    pub fn rejected(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
     }
 
     /// The base URL of a scenario, such as `http://127.0.0.1:4000/small/v1`.
@@ -284,5 +404,36 @@ impl Drop for Server {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_limiter_allows_its_limit_per_window_and_says_when_it_resets() {
+        let origin = Instant::now();
+        let mut limiter = Limiter::new(origin, Duration::from_millis(100), 3);
+        let at = |ms| origin + Duration::from_millis(ms);
+        let v: Vec<Verdict> = (0..4).map(|_| limiter.admit(at(40))).collect();
+        assert_eq!(
+            v.iter()
+                .map(|v| (v.allowed, v.remaining))
+                .collect::<Vec<_>>(),
+            [(true, 2), (true, 1), (true, 0), (false, 0)]
+        );
+        assert_eq!(v[3].reset_ms, 60);
+        // The next window starts whole.
+        let next = limiter.admit(at(100));
+        assert_eq!(
+            (next.allowed, next.remaining, next.reset_ms),
+            (true, 2, 100)
+        );
+        // A reset never reads 0 ms, which a client could take for "now".
+        let mut limiter = Limiter::new(origin, Duration::from_millis(100), 1);
+        let late = limiter.admit(origin + Duration::from_micros(99_999));
+        assert_eq!(late.reset_ms, 1);
     }
 }

@@ -15,7 +15,8 @@ use tokio::time::Instant;
 use crate::config::{Config, RequestOptions};
 use crate::error::{text_prefix, MAX_ERROR_BODY, SNIPPET_BYTES};
 use crate::middleware::{RequestContext, ResponseHead};
-use crate::retry::{retry_delay, Jitter};
+use crate::pacer::Pacer;
+use crate::retry::{retry_delay, server_retry_after, Jitter};
 use crate::trace::{AttemptSpan, OpSpan};
 use crate::transport::CollectError;
 use crate::{ApiError, Body, DecodeError, Error, Timeout, TimeoutKind, Transport};
@@ -435,11 +436,14 @@ impl Client {
                     streaming: call.read == Read::EventStream,
                     will_retry: false,
                 };
-                if let Some(pacer) = &config.pacer {
-                    if let Err(timeout) = pacer.ready(deadline.clone()).await {
-                        return Err(Error::from(timeout).with_attempts(attempt));
-                    }
-                }
+                // Counts this attempt in flight for the pacer until its answer is handled.
+                let permit = match &config.pacer {
+                    Some(pacer) => match pacer.ready(deadline.clone()).await {
+                        Ok(permit) => Some(permit),
+                        Err(timeout) => return Err(Error::from(timeout).with_attempts(attempt)),
+                    },
+                    None => None,
+                };
                 // One limit for the whole attempt, from asking for the credential to reading.
                 let limit = attempt_limit(timeout, deadline.clone());
                 let until = limit.as_ref().map(|(at, _)| *at);
@@ -467,6 +471,7 @@ impl Client {
                     // The time ran out: retried like any failed attempt.
                     Err(timeout) => Err(timeout.into()),
                 };
+                drop(permit);
                 // An error after the response head (a body that broke off or stalled) names
                 // that response; errors that carry their own id keep it.
                 let result = result.map_err(|e| {
@@ -488,7 +493,16 @@ impl Client {
                 let mut delay = None;
                 if attempt < max_attempts && err.is_retryable() {
                     let jitter = config.retry_jitter.then_some(&self.inner.jitter);
-                    let d = retry_delay(&err, attempt - 1, jitter, SystemTime::now());
+                    let mut d = retry_delay(&err, attempt - 1, jitter, SystemTime::now());
+                    // A 429 whose headers said when the window resets: the pacer holds the
+                    // retry until then, no backoff of its own (a Retry-After still counts).
+                    if err.status() == Some(http::StatusCode::TOO_MANY_REQUESTS)
+                        && !matches!(err.kind(), crate::ErrorKind::Api(api)
+                            if server_retry_after(&api.headers, SystemTime::now()).is_some())
+                        && config.pacer.as_ref().is_some_and(Pacer::waits_for_reset)
+                    {
+                        d = Duration::ZERO;
+                    }
                     let fits = match deadline {
                         Some((at, _)) => Instant::now().checked_add(d).is_some_and(|t| t < at),
                         None => true,

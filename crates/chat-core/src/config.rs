@@ -335,7 +335,11 @@ impl Config {
     /// The client reads `x-ratelimit-remaining-requests`, `x-ratelimit-remaining-tokens` and
     /// their `x-ratelimit-reset-*` headers from every response. Once the server says no
     /// requests (or no tokens) are left, new requests wait until that limit resets instead of
-    /// being answered 429; between answers each request sent counts against the requests left.
+    /// being answered 429. Between answers each request sent counts against the requests left,
+    /// and the requests still in flight when an answer arrives are taken off what it says is
+    /// left; after a reset only the window's `x-ratelimit-limit-requests`, less the requests in
+    /// flight, go at once. A 429 whose headers name the reset (and no `Retry-After`) is retried
+    /// at the reset, without a backoff of its own.
     /// The state is shared by every clone of the client, and by clients built from clones of
     /// this configuration. The wait is bounded by the [`deadline`](Config::deadline), not by the
     /// per-attempt [`timeout`](Config::timeout). Without rate-limit headers nothing waits.

@@ -170,3 +170,65 @@ async fn a_rate_limited_answer_paces_the_retry_too() {
 
     assert_eq!(t.gaps(), [Duration::from_secs(10)]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_429_without_retry_after_waits_for_the_reset_not_a_backoff() {
+    // The window resets in 20 ms: the retry goes then, not after the 0.5 s first backoff.
+    let t = Scripted::new([
+        Reply::json(
+            429,
+            r#"{"error":{"message":"slow down","type":"requests"}}"#,
+        )
+        .header("x-ratelimit-limit-requests", "10")
+        .header("x-ratelimit-remaining-requests", "0")
+        .header("x-ratelimit-reset-requests", "20ms"),
+        ok(),
+    ]);
+    let client = Client::new(config().pace_rate_limits(true), t.clone());
+
+    send(&client).await;
+
+    assert_eq!(t.gaps(), [Duration::from_millis(20)]);
+
+    // Without the pacer the same answer backs off as usual.
+    let t = Scripted::new([
+        Reply::json(
+            429,
+            r#"{"error":{"message":"slow down","type":"requests"}}"#,
+        )
+        .header("x-ratelimit-remaining-requests", "0")
+        .header("x-ratelimit-reset-requests", "20ms"),
+        ok(),
+    ]);
+    let client = Client::new(config(), t.clone());
+    send(&client).await;
+    assert!(t.gaps()[0] >= Duration::from_millis(300), "{:?}", t.gaps());
+}
+
+#[tokio::test(start_paused = true)]
+async fn answers_count_the_requests_still_in_flight() {
+    // Five requests go at once; the first answer (at 1 ms) says 4 are left, but the 4 others
+    // still in flight were not counted in it, so a sixth request waits for the reset.
+    let slow = || ok().after(Duration::from_millis(10));
+    let t = Scripted::new([
+        limited(4, "3s").after(Duration::from_millis(1)),
+        slow(),
+        slow(),
+        slow(),
+        slow(),
+        ok(),
+    ]);
+    let client = Client::new(config().pace_rate_limits(true), t.clone());
+    let start = tokio::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..5 {
+        let client = client.clone();
+        tasks.spawn(async move { send(&client).await });
+    }
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    send(&client).await;
+    tasks.join_all().await;
+
+    let sixth = t.requests().iter().map(|r| r.at - start).max().unwrap();
+    assert_eq!(sixth, Duration::from_millis(3001));
+}

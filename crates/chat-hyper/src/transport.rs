@@ -24,6 +24,8 @@ pub(crate) type Connector = ConnectTimeout<hyper_rustls::HttpsConnector<ProxyCon
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default time an unused pooled connection is kept.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// Reset HTTP/2 streams remembered per connection at the least (h2's default is 10).
+const MIN_REMEMBERED_RESETS: usize = 64;
 /// The default most concurrent requests on one HTTP/2 connection before another is opened.
 pub const DEFAULT_HTTP2_MAX_STREAMS_PER_CONNECTION: usize = 100;
 /// The default most HTTP/2 connections to one host.
@@ -418,7 +420,16 @@ impl HyperTransportBuilder {
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
             .http2_only(self.http == HttpVersions::Http2Only)
             .http2_adaptive_window(self.http2_adaptive_window)
-            .http2_keep_alive_interval(self.http2_keep_alive_interval);
+            .http2_keep_alive_interval(self.http2_keep_alive_interval)
+            // A dropped stream is reset (RST_STREAM) while the server may still be sending on
+            // it. h2 remembers only 10 reset streams by default; frames arriving on a forgotten
+            // one count as a protocol error, and after 1,024 of those h2 closes the connection
+            // with every stream on it. Remember as many as can be in flight, twice over.
+            .http2_max_concurrent_reset_streams(
+                self.http2_max_streams_per_connection
+                    .saturating_mul(2)
+                    .max(MIN_REMEMBERED_RESETS),
+            );
         // One pooled client per HTTP/2 connection slot (none beyond the first without HTTP/2).
         let slots = match self.http {
             HttpVersions::Http1Only => 1,

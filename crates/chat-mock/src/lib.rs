@@ -80,6 +80,7 @@ mod demo;
 mod json;
 mod matcher;
 mod mock;
+mod query;
 mod record;
 mod request;
 mod schema;

@@ -13,6 +13,7 @@ use futures_core::Stream;
 use http::{HeaderMap, Method};
 use serde_json::{json, Map, Value};
 
+use crate::query::sorted_query_pairs;
 use crate::request::{is_secret_header, redact_uri, REDACTED};
 use crate::{Match, MockResponse, MockTransport};
 
@@ -380,7 +381,7 @@ impl Interaction {
             .map(|u| u.path().to_owned())
             .unwrap_or_else(|_| self.uri.clone());
         let method = Method::from_bytes(self.method.as_bytes()).unwrap_or(Method::GET);
-        let recorded_query = query_pairs(self.uri.split_once('?').map_or("", |(_, q)| q));
+        let recorded_query = sorted_query_pairs(self.uri.split_once('?').map_or("", |(_, q)| q));
         let describe = if recorded_query.is_empty() {
             "no query string".to_owned()
         } else {
@@ -389,8 +390,7 @@ impl Interaction {
         // Pages of a list differ only in their query (`after=...`), so it must match too;
         // a redacted value matches any value.
         let m = Match::method(method, &path).when(&describe, move |r| {
-            let mut sent = query_pairs(r.uri().query().unwrap_or(""));
-            sent.sort();
+            let sent = sorted_query_pairs(r.uri().query().unwrap_or(""));
             sent.len() == recorded_query.len()
                 && sent
                     .iter()
@@ -405,20 +405,6 @@ impl Interaction {
             }
         }
     }
-}
-
-/// The `name=value` pairs of a query string, sorted (order does not matter).
-fn query_pairs(query: &str) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (k.to_owned(), v.to_owned())
-        })
-        .collect();
-    pairs.sort();
-    pairs
 }
 
 impl Cassette {

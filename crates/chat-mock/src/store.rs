@@ -5,6 +5,7 @@ use chat_core::types::CreateChatCompletionResponse;
 use http::Method;
 use serde_json::{json, Map, Value};
 
+use crate::query::{percent_decode, query_pairs};
 use crate::RecordedRequest;
 
 /// One stored completion.
@@ -332,40 +333,4 @@ pub(crate) fn unknown_url(request: &RecordedRequest, detail: &str) -> Answer {
 /// script).
 pub(crate) fn is_chat_path(path: &str) -> bool {
     path.contains("/chat/completions")
-}
-
-/// The `name=value` pairs of a query string, percent-decoded (`+` is a space).
-fn query_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (
-                percent_decode(&k.replace('+', " ")),
-                percent_decode(&v.replace('+', " ")),
-            )
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            if let Some(h) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(h);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

@@ -30,6 +30,8 @@ pub enum Reply {
     Fail(TransportErrorKind),
     /// No answer ever.
     Hang,
+    /// A reply that comes after a while.
+    After(std::time::Duration, Box<Reply>),
 }
 
 impl Reply {
@@ -83,6 +85,10 @@ impl Reply {
     }
 
     /// Makes the body hang after its chunks.
+    pub fn after(self, delay: std::time::Duration) -> Reply {
+        Reply::After(delay, Box::new(self))
+    }
+
     pub fn then_hang(mut self) -> Reply {
         if let Reply::Response { hang_after, .. } = &mut self {
             *hang_after = true;
@@ -172,6 +178,11 @@ impl Transport for Scripted {
             }
             reply
         };
+        let mut reply = reply;
+        while let Some(Reply::After(delay, inner)) = reply {
+            tokio::time::sleep(delay).await;
+            reply = Some(*inner);
+        }
         match reply {
             None => Err(TransportError::new(
                 TransportErrorKind::Other,
@@ -179,6 +190,7 @@ impl Transport for Scripted {
             )),
             Some(Reply::Fail(kind)) => Err(TransportError::new(kind, "scripted failure")),
             Some(Reply::Hang) => std::future::pending().await,
+            Some(Reply::After(..)) => unreachable!("unwrapped above"),
             Some(Reply::Response {
                 status,
                 headers,
