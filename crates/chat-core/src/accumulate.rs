@@ -10,7 +10,7 @@ use chat_types::{
     CreateChatCompletionStreamResponse, CustomToolCall, ExtraFields, FinishReason, FunctionCall,
     Metadata, Role, ServiceTier,
 };
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Builds the complete response of a streamed chat completion from its chunks.
 ///
@@ -479,7 +479,7 @@ impl ChoiceState {
                 if let Some(Value::String(input)) = custom.remove("input") {
                     call.arguments.push_str(&input);
                 }
-                merge_fields(&mut call.function_extra, custom);
+                merge_fields(&mut call.function_extra, custom.into());
             }
             // Kept for a function call, where `custom` is no field; dropped when the call
             // turns out to be a custom one (see `finish`).
@@ -512,7 +512,7 @@ impl ChoiceState {
         if let Some(Value::String(transcript)) = piece.remove("transcript") {
             acc.transcript.push_str(&transcript);
         }
-        merge_fields(&mut acc.extra, piece);
+        merge_fields(&mut acc.extra, piece.into());
     }
 
     pub(crate) fn tool_call(&self, slot: usize) -> Option<ChatCompletionMessageToolCalls> {
@@ -582,10 +582,10 @@ impl ToolCallState {
             }
             Some(other) => {
                 // A tool type this version does not know: keep it as raw JSON.
-                let mut function = self.function_extra;
+                let mut function = self.function_extra.into_map();
                 function.insert("name".to_owned(), Value::String(self.name));
                 function.insert("arguments".to_owned(), Value::String(self.arguments));
-                let mut object = self.extra;
+                let mut object = self.extra.into_map();
                 object.insert("id".to_owned(), Value::String(self.id));
                 object.insert("type".to_owned(), Value::String(other.to_owned()));
                 object.insert("function".to_owned(), Value::Object(function));
@@ -602,6 +602,10 @@ fn merge_fields(into: &mut ExtraFields, from: ExtraFields) {
     if from.is_empty() {
         return;
     }
+    merge_map(into.as_map_mut(), from.into_map());
+}
+
+fn merge_map(into: &mut Map<String, Value>, from: Map<String, Value>) {
     for (key, value) in from {
         match into.get_mut(&key) {
             None => {
@@ -615,7 +619,7 @@ fn merge_fields(into: &mut ExtraFields, from: ExtraFields) {
 fn merge_value(old: &mut Value, new: Value) {
     match (old, new) {
         (_, Value::Null) => {}
-        (Value::Object(old), Value::Object(new)) => merge_fields(old, new),
+        (Value::Object(old), Value::Object(new)) => merge_map(old, new),
         (old, new) => *old = new,
     }
 }
@@ -645,7 +649,7 @@ mod tests {
 
     fn fields(v: Value) -> ExtraFields {
         match v {
-            Value::Object(m) => m,
+            Value::Object(m) => m.into(),
             _ => unreachable!(),
         }
     }
@@ -658,14 +662,14 @@ mod tests {
             fields(json!({"a": 2, "o": {"y": 3, "z": 4}, "s": null, "n": null})),
         );
         assert_eq!(
-            Value::Object(into),
+            Value::Object(into.into_map()),
             json!({"a": 2, "o": {"x": 1, "y": 3, "z": 4}, "s": "keep", "n": null})
         );
 
         let mut into = fields(json!({"r": "Hel", "l": [1], "k": null}));
         merge_delta_fields(&mut into, fields(json!({"r": "lo", "l": [2], "k": "v"})));
         assert_eq!(
-            Value::Object(into),
+            Value::Object(into.into_map()),
             json!({"r": "Hello", "l": [1, 2], "k": "v"})
         );
     }

@@ -186,6 +186,7 @@ mod wire;
 
 mod common;
 mod error;
+mod extra;
 mod message;
 mod ops;
 mod request;
@@ -201,6 +202,7 @@ mod tools;
 
 pub use common::*;
 pub use error::*;
+pub use extra::{ExtraFieldsIter, ExtraFieldsIterMut};
 pub use message::*;
 pub use ops::*;
 pub use request::*;

@@ -19,11 +19,7 @@ use serde::ser::SerializeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// Fields of an object that this version of the crate does not model.
-///
-/// They are kept on deserialization and written back unchanged on serialization, so a field
-/// that the API (or a compatible server) adds tomorrow survives a round trip.
-pub type ExtraFields = Map<String, Value>;
+pub use crate::extra::ExtraFields;
 
 /// Lists the parts of a value that this crate did not recognise.
 ///
