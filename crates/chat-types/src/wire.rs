@@ -198,10 +198,14 @@ impl<'de> Deserialize<'de> for Key<'de> {
 pub trait WireObject: Sized {
     /// All fields as options while an object is being read.
     type Partial: Default;
+    /// The known fields, one variant each.
+    type Field: Copy;
+    /// The known field called `name` on the wire.
+    fn field(name: &str) -> Option<Self::Field>;
     /// Reads the value of field `key` from `d` into `p`.
     fn accept<'de, D: Deserializer<'de>>(
         p: &mut Self::Partial,
-        key: Cow<'de, str>,
+        key: FieldKey<'de, Self::Field>,
         d: D,
     ) -> Result<(), D::Error>;
     /// Checks required fields and builds the object.
@@ -218,8 +222,89 @@ pub trait WireObject: Sized {
 pub struct FieldSeed<'a, 'de, T: WireObject> {
     /// The partial object.
     pub partial: &'a mut T::Partial,
-    /// The field name.
-    pub key: Cow<'de, str>,
+    /// The field.
+    pub key: FieldKey<'de, T::Field>,
+}
+
+/// A map key of an object: one of its known fields, the tag of the union it is read for, or
+/// any other name (kept, borrowed from the input when the deserializer allows it).
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum FieldKey<'de, F> {
+    /// A known field.
+    Known(F),
+    /// The union's tag.
+    Tag,
+    /// Any other name.
+    Unknown(Cow<'de, str>),
+}
+
+/// Reads a map key as a [`FieldKey`] of `T`: the name is matched where the deserializer hands
+/// it over, so a known field costs no `Cow` and no second string match.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct KeySeed<T> {
+    /// The union's tag, if the object is read as a union variant.
+    pub tag: Option<&'static str>,
+    /// The object type.
+    pub marker: PhantomData<T>,
+}
+
+impl<T: WireObject> KeySeed<T> {
+    /// The key `v` if it is a known field or the tag.
+    #[inline]
+    fn classify<'de>(&self, v: &str) -> Option<FieldKey<'de, T::Field>> {
+        if let Some(f) = T::field(v) {
+            return Some(FieldKey::Known(f));
+        }
+        match self.tag {
+            Some(tag) if tag == v => Some(FieldKey::Tag),
+            _ => None,
+        }
+    }
+}
+
+impl<'de, T: WireObject> DeserializeSeed<'de> for KeySeed<T> {
+    type Value = FieldKey<'de, T::Field>;
+    #[inline]
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de, T: WireObject> Visitor<'de> for KeySeed<T> {
+    type Value = FieldKey<'de, T::Field>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    #[inline]
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(self
+            .classify(v)
+            .unwrap_or(FieldKey::Unknown(Cow::Borrowed(v))))
+    }
+    #[inline]
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self
+            .classify(v)
+            .unwrap_or_else(|| FieldKey::Unknown(Cow::Owned(v.to_owned()))))
+    }
+    #[inline]
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        match self.classify(&v) {
+            Some(k) => Ok(k),
+            None => Ok(FieldKey::Unknown(Cow::Owned(v))),
+        }
+    }
+}
+
+/// The [`FieldKey`] of a name read earlier (the fields before a union's tag).
+#[inline]
+fn field_key<'de, T: WireObject>(name: Cow<'de, str>) -> FieldKey<'de, T::Field> {
+    match T::field(&name) {
+        Some(f) => FieldKey::Known(f),
+        None => FieldKey::Unknown(name),
+    }
 }
 
 impl<'de, T: WireObject> DeserializeSeed<'de> for FieldSeed<'_, 'de, T> {
@@ -237,7 +322,11 @@ pub fn read_fields<'de, T: WireObject, A: MapAccess<'de>>(
     p: &mut T::Partial,
     map: &mut A,
 ) -> Result<(), A::Error> {
-    while let Some(Key(key)) = map.next_key()? {
+    let seed = || KeySeed::<T> {
+        tag: None,
+        marker: PhantomData,
+    };
+    while let Some(key) = map.next_key_seed(seed())? {
         map.next_value_seed(FieldSeed::<T> { partial: p, key })?;
     }
     Ok(())
@@ -255,7 +344,7 @@ pub fn replay_fields<'de, T: WireObject, E: de::Error>(
     entries: Vec<(Cow<'de, str>, Value)>,
 ) -> Result<(), E> {
     for (k, v) in entries {
-        if let Err(e) = T::accept(p, Cow::Borrowed(&*k), v) {
+        if let Err(e) = T::accept(p, field_key::<T>(Cow::Borrowed(&*k)), v) {
             return Err(E::custom(format_args!("field `{k}`: {e}")));
         }
     }
@@ -273,8 +362,12 @@ pub fn read_variant_fields<'de, T: WireObject, A: MapAccess<'de>>(
     map: &mut A,
     tag: &'static str,
 ) -> Result<(), A::Error> {
-    while let Some(Key(key)) = map.next_key()? {
-        if key == tag {
+    let seed = || KeySeed::<T> {
+        tag: Some(tag),
+        marker: PhantomData,
+    };
+    while let Some(key) = map.next_key_seed(seed())? {
+        if let FieldKey::Tag = key {
             return Err(de::Error::duplicate_field(tag));
         }
         map.next_value_seed(FieldSeed::<T> { partial: p, key })?;
@@ -529,23 +622,41 @@ macro_rules! wire_object {
                 extra: $crate::ExtraFields,
             }
 
+            #[derive(Clone, Copy, Debug)]
+            #[allow(non_camel_case_types, unreachable_pub, missing_docs)]
+            pub enum __Field {
+                $( $field, )*
+            }
+
             impl $crate::__private::WireObject for $name {
                 type Partial = __Partial;
+                type Field = __Field;
                 const NAME: &'static str = stringify!($name);
+
+                #[inline]
+                fn field(name: &str) -> Option<__Field> {
+                    match name {
+                        $( $crate::__wire_name!($field $(, $wire)?) => Some(__Field::$field), )*
+                        _ => None,
+                    }
+                }
 
                 #[inline]
                 fn accept<'de, D: serde::Deserializer<'de>>(
                     p: &mut __Partial,
-                    key: ::std::borrow::Cow<'de, str>,
+                    key: $crate::__private::FieldKey<'de, __Field>,
                     d: D,
                 ) -> Result<(), D::Error> {
-                    match &*key {
-                        $( $crate::__wire_name!($field $(, $wire)?) => {
+                    match key {
+                        $( $crate::__private::FieldKey::Known(__Field::$field) => {
                             p.$field = $crate::__wire_read!($mode, $fty, d);
                         } )*
-                        _ => {
+                        $crate::__private::FieldKey::Unknown(key) => {
                             let v = <$crate::__private::Value as serde::Deserialize>::deserialize(d)?;
                             p.extra.insert(key.into_owned(), v);
+                        }
+                        $crate::__private::FieldKey::Tag => {
+                            <$crate::__private::serde::de::IgnoredAny as serde::Deserialize>::deserialize(d)?;
                         }
                     }
                     Ok(())
@@ -1370,6 +1481,18 @@ mod tests {
         assert!(m.extra.is_empty());
         let u: Plain = parse(r#"{"\u0074ype": "b\u006fdy", "text": "t"}"#).unwrap();
         assert!(matches!(u, Plain::Body(ref b) if b.text == "t"), "{u:?}");
+    }
+
+    #[test]
+    fn escaped_unknown_keys_are_kept_unescaped_and_known_keys_dispatch_by_name() {
+        // An escaped key reaches the key visitor as a copied string, not a borrowed one.
+        let m: Modes = parse(r#"{"r": 1, "rn": 1, "x\u0079": 2, "ty": 3, "rr": 4}"#).unwrap();
+        assert_eq!(m.extra.keys().collect::<Vec<_>>(), ["rr", "ty", "xy"]);
+        assert_eq!((m.r, m.r#type.as_ref()), (1, None));
+        // After a union's tag, the same: known names stream, others are kept.
+        let u: Plain = parse(r#"{"type": "body", "te\u0078t": "t", "n\u0031": 1}"#).unwrap();
+        let Plain::Body(b) = &u else { panic!("{u:?}") };
+        assert_eq!((b.text.as_str(), &b.extra["n1"]), ("t", &json!(1)));
     }
 
     #[test]
