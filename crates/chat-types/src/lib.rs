@@ -220,7 +220,8 @@ pub use wire::{ExtraFields, UnknownFields};
 pub mod __private {
     pub use crate::wire::{
         any, join_path, json_text, read_fields, read_variant_fields, replay_fields, rest_as_object,
-        set_path, unknown_object, FieldKey, FieldSeed, Key, KeySeed, ObjectVisitor, WireObject,
+        set_path, unknown_object, DefaultField, FieldKey, FieldSeed, Key, KeySeed, ObjectVisitor,
+        ReadDefault, ReadDefaultOption, WireObject,
     };
     pub use serde;
     pub use serde_json::{Map, Value};

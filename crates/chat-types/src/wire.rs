@@ -437,6 +437,50 @@ pub fn json_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
     d.deserialize_any(V)
 }
 
+/// Reads a `def` field (absent or `null` is the default) of type `T`; picked by method
+/// resolution: [`ReadDefaultOption`] for an `Option`, [`ReadDefault`] for anything else.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct DefaultField<T>(pub PhantomData<T>);
+
+/// Reads a `def` field as `Option<T>`, `None` for `null`.
+#[doc(hidden)]
+pub trait ReadDefault<T> {
+    /// Reads the field.
+    fn read<'de, D: Deserializer<'de>>(&self, d: D) -> Result<Option<T>, D::Error>
+    where
+        T: Deserialize<'de>;
+}
+
+impl<T> ReadDefault<T> for &DefaultField<T> {
+    #[inline]
+    fn read<'de, D: Deserializer<'de>>(&self, d: D) -> Result<Option<T>, D::Error>
+    where
+        T: Deserialize<'de>,
+    {
+        Option::<T>::deserialize(d)
+    }
+}
+
+/// Reads a `def` field of type `Option<T>` with one `null` check instead of two.
+#[doc(hidden)]
+pub trait ReadDefaultOption<T> {
+    /// Reads the field.
+    fn read<'de, D: Deserializer<'de>>(&self, d: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        T: Deserialize<'de>;
+}
+
+impl<T> ReadDefaultOption<T> for DefaultField<Option<T>> {
+    #[inline]
+    fn read<'de, D: Deserializer<'de>>(&self, d: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        T: Deserialize<'de>,
+    {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
 /// Visitor for an object type.
 #[doc(hidden)]
 #[derive(Debug)]
@@ -514,9 +558,11 @@ macro_rules! __wire_read {
             $d,
         )?)
     };
-    (def, $t:ty, $d:expr) => {
-        <Option<$t> as $crate::__private::serde::Deserialize>::deserialize($d)?
-    };
+    (def, $t:ty, $d:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::{ReadDefault as _, ReadDefaultOption as _};
+        (&$crate::__private::DefaultField::<$t>(::core::marker::PhantomData)).read($d)?
+    }};
     (def_text, $t:ty, $d:expr) => {
         $crate::__private::json_text($d)?
     };
