@@ -250,6 +250,7 @@ impl ChatCompletionAccumulator {
                     .extend(metadata);
             }
         }
+        drop_known(&mut extra, CreateChatCompletionResponse::KNOWN_FIELDS);
         merge_fields(&mut self.extra, extra);
         for choice in choices {
             let slot = match self
@@ -382,6 +383,10 @@ impl ChoiceState {
                 serde_json::from_value::<ChatCompletionResponseMessageAnnotation>(item).ok()
             }));
         }
+        drop_known(
+            &mut message_extra,
+            ChatCompletionResponseMessage::KNOWN_FIELDS,
+        );
         merge_delta_fields(&mut self.message_extra, message_extra);
         if let Some(lp) = logprobs {
             let acc = self.logprobs.get_or_insert_with(Default::default);
@@ -407,7 +412,7 @@ impl ChoiceState {
         // `message` is a typed field of the response choice (not of a chunk's choice); the
         // message is built from the deltas, so a chunk's own `message` cannot be kept.
         let mut extra = extra;
-        extra.remove("message");
+        drop_known(&mut extra, CreateChatCompletionResponseChoice::KNOWN_FIELDS);
         merge_fields(&mut self.choice_extra, extra);
     }
 
@@ -557,8 +562,11 @@ impl ToolCallState {
         match self.r#type.as_deref() {
             _ if self.custom => {
                 let mut extra = self.extra;
-                // A typed field of a custom tool call; only an object fits it.
-                extra.remove("custom");
+                // A typed field of a custom tool call (`custom`); only an object fits it.
+                drop_known(
+                    &mut extra,
+                    ChatCompletionMessageCustomToolCall::KNOWN_FIELDS,
+                );
                 ChatCompletionMessageToolCalls::Custom(ChatCompletionMessageCustomToolCall {
                     id: self.id,
                     custom: CustomToolCall {
@@ -592,6 +600,18 @@ impl ToolCallState {
                 ChatCompletionMessageToolCalls::Unknown(Value::Object(object))
             }
         }
+    }
+}
+
+/// Drops the unknown fields of a chunk's object that are typed fields of the response object
+/// it is merged into (`known`): what fits the typed field was taken from them before; a
+/// value kept in `extra` under such a name would be written twice.
+fn drop_known(extra: &mut ExtraFields, known: &[&str]) {
+    if extra.is_empty() {
+        return;
+    }
+    for name in known {
+        extra.remove(name);
     }
 }
 
@@ -652,6 +672,54 @@ mod tests {
             Value::Object(m) => m.into(),
             _ => unreachable!(),
         }
+    }
+
+    /// The fields a response object types that its chunk counterpart does not: each is
+    /// handled (taken into the typed field or dropped) by the accumulator. A field added to
+    /// a response type only fails here until the accumulator knows what to do with it.
+    #[test]
+    fn fields_typed_only_in_responses_are_the_handled_ones() {
+        use chat_types::ChatCompletionStreamResponseDelta;
+        fn only_in(a: &[&'static str], b: &[&str]) -> Vec<&'static str> {
+            let mut v: Vec<_> = a.iter().copied().filter(|f| !b.contains(f)).collect();
+            v.sort_unstable();
+            v
+        }
+        assert_eq!(
+            only_in(
+                CreateChatCompletionResponse::KNOWN_FIELDS,
+                CreateChatCompletionStreamResponse::KNOWN_FIELDS
+            ),
+            ["metadata"]
+        );
+        assert_eq!(
+            only_in(
+                CreateChatCompletionResponseChoice::KNOWN_FIELDS,
+                ChatCompletionStreamResponseChoice::KNOWN_FIELDS
+            ),
+            ["message"]
+        );
+        assert_eq!(
+            only_in(
+                ChatCompletionResponseMessage::KNOWN_FIELDS,
+                ChatCompletionStreamResponseDelta::KNOWN_FIELDS
+            ),
+            ["annotations", "audio"]
+        );
+        assert_eq!(
+            only_in(
+                ChatCompletionMessageCustomToolCall::KNOWN_FIELDS,
+                ChatCompletionMessageToolCallChunk::KNOWN_FIELDS
+            ),
+            ["custom"]
+        );
+    }
+
+    #[test]
+    fn drop_known_removes_only_typed_names() {
+        let mut extra = fields(json!({"message": 1, "x": 2}));
+        drop_known(&mut extra, CreateChatCompletionResponseChoice::KNOWN_FIELDS);
+        assert_eq!(Value::Object(extra.into_map()), json!({"x": 2}));
     }
 
     #[test]

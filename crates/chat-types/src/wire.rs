@@ -658,6 +658,13 @@ macro_rules! wire_object {
             pub extra: $crate::ExtraFields,
         }
 
+        impl $name {
+            /// The wire names of the fields this type models; any other field of the object
+            /// lands in `extra`.
+            pub const KNOWN_FIELDS: &'static [&'static str] =
+                &[$( $crate::__wire_name!($field $(, $wire)?) ),*];
+        }
+
         const _: () = {
             use $crate::__private::serde::{self, de, ser::SerializeMap as _};
 
@@ -1524,6 +1531,7 @@ mod tests {
     fn escaped_keys_and_tags_are_recognised() {
         let m: Modes = parse(r#"{"\u0072": 1, "rn": 1, "t\u0079pe": "gr\u0065en"}"#).unwrap();
         assert_eq!((m.r, m.r#type), (1, Some(Color::Green)));
+        assert_eq!(Modes::KNOWN_FIELDS, ["r", "rn", "o", "d", "dn", "type"]);
         assert!(m.extra.is_empty());
         let u: Plain = parse(r#"{"\u0074ype": "b\u006fdy", "text": "t"}"#).unwrap();
         assert!(matches!(u, Plain::Body(ref b) if b.text == "t"), "{u:?}");
