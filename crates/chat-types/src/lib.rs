@@ -221,7 +221,7 @@ pub mod __private {
     pub use crate::wire::{
         any, join_path, json_text, read_fields, read_variant_fields, replay_fields, rest_as_object,
         set_path, unknown_object, DefaultField, FieldKey, FieldSeed, Key, KeySeed, ObjectVisitor,
-        ReadDefault, ReadDefaultOption, WireObject,
+        ReadDefault, ReadDefaultOption, ReadDefaultScalar, WireObject,
     };
     pub use serde;
     pub use serde_json::{Map, Value};

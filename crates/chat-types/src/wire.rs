@@ -481,6 +481,80 @@ impl<T> ReadDefaultOption<T> for DefaultField<Option<T>> {
     }
 }
 
+/// Reads a `def` field of a scalar type (`String`, `f64`) with one dispatch on the next
+/// token instead of a `null` check followed by the read.
+#[doc(hidden)]
+pub trait ReadDefaultScalar<T> {
+    /// Reads the field.
+    fn read<'de, D: Deserializer<'de>>(&self, d: D) -> Result<Option<T>, D::Error>;
+}
+
+impl ReadDefaultScalar<String> for DefaultField<String> {
+    #[inline]
+    fn read<'de, D: Deserializer<'de>>(&self, d: D) -> Result<Option<String>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Option<String>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            #[inline]
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Some(v.to_owned()))
+            }
+            #[inline]
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Some(v))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                String::deserialize(d).map(Some)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl ReadDefaultScalar<f64> for DefaultField<f64> {
+    #[inline]
+    fn read<'de, D: Deserializer<'de>>(&self, d: D) -> Result<Option<f64>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Option<f64>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("f64")
+            }
+            #[inline]
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Some(v))
+            }
+            #[inline]
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Some(v as f64))
+            }
+            #[inline]
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Some(v as f64))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                f64::deserialize(d).map(Some)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Visitor for an object type.
 #[doc(hidden)]
 #[derive(Debug)]
@@ -560,7 +634,7 @@ macro_rules! __wire_read {
     };
     (def, $t:ty, $d:expr) => {{
         #[allow(unused_imports)]
-        use $crate::__private::{ReadDefault as _, ReadDefaultOption as _};
+        use $crate::__private::{ReadDefault as _, ReadDefaultOption as _, ReadDefaultScalar as _};
         (&$crate::__private::DefaultField::<$t>(::core::marker::PhantomData)).read($d)?
     }};
     (def_text, $t:ty, $d:expr) => {
@@ -1415,6 +1489,16 @@ mod tests {
     }
 
     wire_object! {
+        /// Defaulted scalars, read with one dispatch.
+        pub struct Scalars {
+            /// A string.
+            def s: String,
+            /// A float.
+            def f: f64,
+        }
+    }
+
+    wire_object! {
         /// A variant body.
         #[derive(Default)]
         pub struct Body {
@@ -1503,6 +1587,32 @@ mod tests {
             to_json(&m),
             json!({"r": 1, "rn": 2, "o": 3, "d": 4, "dn": 5, "type": "red"})
         );
+    }
+
+    #[test]
+    fn defaulted_strings_and_floats_take_null_and_reject_other_types() {
+        for (text, s, f) in [
+            ("{}", "", 0.0),
+            (r#"{"s": null, "f": null}"#, "", 0.0),
+            (r#"{"s": "a\nb", "f": 1}"#, "a\nb", 1.0),
+            (r#"{"s": "x", "f": -2}"#, "x", -2.0),
+            (r#"{"f": 0.1}"#, "", 0.1),
+        ] {
+            let v: Scalars = parse(text).unwrap();
+            assert_eq!((v.s.as_str(), v.f), (s, f), "{text}");
+        }
+        let e = parse::<Scalars>(r#"{"s": 5}"#).unwrap_err();
+        assert!(
+            e.contains("invalid type: integer `5`, expected a string"),
+            "{e}"
+        );
+        let e = parse::<Scalars>(r#"{"f": "1"}"#).unwrap_err();
+        assert!(
+            e.contains(r#"invalid type: string "1", expected f64"#),
+            "{e}"
+        );
+        let e = parse::<Scalars>(r#"{"f": [1]}"#).unwrap_err();
+        assert!(e.contains("invalid type: sequence, expected f64"), "{e}");
     }
 
     #[test]
