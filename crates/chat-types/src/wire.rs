@@ -555,6 +555,51 @@ impl ReadDefaultScalar<f64> for DefaultField<f64> {
     }
 }
 
+/// `ReadDefaultScalar` for integer types: the value read as `u64` or `i64` and checked for
+/// range, with the messages of serde's own visitors.
+macro_rules! read_default_integer {
+    ($($t:ident),*) => {$(
+        impl ReadDefaultScalar<$t> for DefaultField<$t> {
+            #[inline]
+            fn read<'de, D: Deserializer<'de>>(&self, d: D) -> Result<Option<$t>, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = Option<$t>;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str(stringify!($t))
+                    }
+                    #[inline]
+                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                        $t::try_from(v)
+                            .map(Some)
+                            .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+                    }
+                    #[inline]
+                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                        $t::try_from(v)
+                            .map(Some)
+                            .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+                    }
+                    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                        Ok(None)
+                    }
+                    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                        Ok(None)
+                    }
+                    fn visit_some<D: Deserializer<'de>>(
+                        self,
+                        d: D,
+                    ) -> Result<Self::Value, D::Error> {
+                        $t::deserialize(d).map(Some)
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+    )*};
+}
+read_default_integer!(u32, u64, i64);
+
 /// Visitor for an object type.
 #[doc(hidden)]
 #[derive(Debug)]
@@ -1495,6 +1540,10 @@ mod tests {
             def s: String,
             /// A float.
             def f: f64,
+            /// An unsigned integer.
+            def u: u32,
+            /// A signed integer.
+            def i: i64,
         }
     }
 
@@ -1613,6 +1662,29 @@ mod tests {
         );
         let e = parse::<Scalars>(r#"{"f": [1]}"#).unwrap_err();
         assert!(e.contains("invalid type: sequence, expected f64"), "{e}");
+        let v: Scalars = parse(r#"{"u": 4294967295, "i": -9223372036854775808}"#).unwrap();
+        assert_eq!((v.u, v.i), (u32::MAX, i64::MIN));
+        let v: Scalars = parse(r#"{"u": null, "i": 7}"#).unwrap();
+        assert_eq!((v.u, v.i), (0, 7));
+        for (text, error) in [
+            (
+                r#"{"u": 4294967296}"#,
+                "invalid value: integer `4294967296`, expected u32",
+            ),
+            (r#"{"u": -1}"#, "invalid value: integer `-1`, expected u32"),
+            (
+                r#"{"u": 1.5}"#,
+                "invalid type: floating point `1.5`, expected u32",
+            ),
+            (r#"{"u": "1"}"#, r#"invalid type: string "1", expected u32"#),
+            (
+                r#"{"i": 9223372036854775808}"#,
+                "invalid value: integer `9223372036854775808`, expected i64",
+            ),
+        ] {
+            let e = parse::<Scalars>(text).unwrap_err();
+            assert!(e.contains(error), "{text}: {e}");
+        }
     }
 
     #[test]
