@@ -325,7 +325,8 @@ mod tests {
     #[test]
     fn empty_holds_no_map_and_equals_an_emptied_one() {
         let e = ExtraFields::new();
-        assert!(e.is_empty() && e.len() == 0 && e.as_map().is_none());
+        assert!(e.is_empty() && e.as_map().is_none());
+        assert_eq!(e.len(), 0);
         assert_eq!(
             std::mem::size_of::<ExtraFields>(),
             std::mem::size_of::<usize>()
