@@ -221,7 +221,8 @@ pub mod __private {
     pub use crate::wire::{
         any, join_path, json_text, read_fields, read_variant_fields, replay_fields, rest_as_object,
         set_path, unknown_object, DefaultField, FieldKey, FieldSeed, Key, KeySeed, ObjectVisitor,
-        ReadDefault, ReadDefaultOption, ReadDefaultScalar, WireObject,
+        OptionalField, ReadDefault, ReadDefaultOption, ReadDefaultScalar, ReadOptional,
+        ReadOptionalScalar, WireObject,
     };
     pub use serde;
     pub use serde_json::{Map, Value};
