@@ -10,7 +10,7 @@ use chat_types::{
     CreateChatCompletionStreamResponse, CustomToolCall, ExtraFields, FinishReason, FunctionCall,
     Metadata, Role, ServiceTier,
 };
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Builds the complete response of a streamed chat completion from its chunks.
 ///
@@ -250,6 +250,7 @@ impl ChatCompletionAccumulator {
                     .extend(metadata);
             }
         }
+        drop_known(&mut extra, CreateChatCompletionResponse::KNOWN_FIELDS);
         merge_fields(&mut self.extra, extra);
         for choice in choices {
             let slot = match self
@@ -382,6 +383,10 @@ impl ChoiceState {
                 serde_json::from_value::<ChatCompletionResponseMessageAnnotation>(item).ok()
             }));
         }
+        drop_known(
+            &mut message_extra,
+            ChatCompletionResponseMessage::KNOWN_FIELDS,
+        );
         merge_delta_fields(&mut self.message_extra, message_extra);
         if let Some(lp) = logprobs {
             let acc = self.logprobs.get_or_insert_with(Default::default);
@@ -407,7 +412,7 @@ impl ChoiceState {
         // `message` is a typed field of the response choice (not of a chunk's choice); the
         // message is built from the deltas, so a chunk's own `message` cannot be kept.
         let mut extra = extra;
-        extra.remove("message");
+        drop_known(&mut extra, CreateChatCompletionResponseChoice::KNOWN_FIELDS);
         merge_fields(&mut self.choice_extra, extra);
     }
 
@@ -479,7 +484,7 @@ impl ChoiceState {
                 if let Some(Value::String(input)) = custom.remove("input") {
                     call.arguments.push_str(&input);
                 }
-                merge_fields(&mut call.function_extra, custom);
+                merge_fields(&mut call.function_extra, custom.into());
             }
             // Kept for a function call, where `custom` is no field; dropped when the call
             // turns out to be a custom one (see `finish`).
@@ -512,7 +517,7 @@ impl ChoiceState {
         if let Some(Value::String(transcript)) = piece.remove("transcript") {
             acc.transcript.push_str(&transcript);
         }
-        merge_fields(&mut acc.extra, piece);
+        merge_fields(&mut acc.extra, piece.into());
     }
 
     pub(crate) fn tool_call(&self, slot: usize) -> Option<ChatCompletionMessageToolCalls> {
@@ -533,8 +538,8 @@ impl ChoiceState {
                 tool_calls,
                 annotations: self.annotations,
                 role: self.role.unwrap_or_default(),
-                function_call: self.function_call,
-                audio: self.audio,
+                function_call: self.function_call.map(Box::new),
+                audio: self.audio.map(Box::new),
                 extra: self.message_extra,
             },
             logprobs: self.logprobs,
@@ -557,8 +562,11 @@ impl ToolCallState {
         match self.r#type.as_deref() {
             _ if self.custom => {
                 let mut extra = self.extra;
-                // A typed field of a custom tool call; only an object fits it.
-                extra.remove("custom");
+                // A typed field of a custom tool call (`custom`); only an object fits it.
+                drop_known(
+                    &mut extra,
+                    ChatCompletionMessageCustomToolCall::KNOWN_FIELDS,
+                );
                 ChatCompletionMessageToolCalls::Custom(ChatCompletionMessageCustomToolCall {
                     id: self.id,
                     custom: CustomToolCall {
@@ -582,16 +590,28 @@ impl ToolCallState {
             }
             Some(other) => {
                 // A tool type this version does not know: keep it as raw JSON.
-                let mut function = self.function_extra;
+                let mut function = self.function_extra.into_map();
                 function.insert("name".to_owned(), Value::String(self.name));
                 function.insert("arguments".to_owned(), Value::String(self.arguments));
-                let mut object = self.extra;
+                let mut object = self.extra.into_map();
                 object.insert("id".to_owned(), Value::String(self.id));
                 object.insert("type".to_owned(), Value::String(other.to_owned()));
                 object.insert("function".to_owned(), Value::Object(function));
                 ChatCompletionMessageToolCalls::Unknown(Value::Object(object))
             }
         }
+    }
+}
+
+/// Drops the unknown fields of a chunk's object that are typed fields of the response object
+/// it is merged into (`known`): what fits the typed field was taken from them before; a
+/// value kept in `extra` under such a name would be written twice.
+fn drop_known(extra: &mut ExtraFields, known: &[&str]) {
+    if extra.is_empty() {
+        return;
+    }
+    for name in known {
+        extra.remove(name);
     }
 }
 
@@ -602,6 +622,10 @@ fn merge_fields(into: &mut ExtraFields, from: ExtraFields) {
     if from.is_empty() {
         return;
     }
+    merge_map(into.as_map_mut(), from.into_map());
+}
+
+fn merge_map(into: &mut Map<String, Value>, from: Map<String, Value>) {
     for (key, value) in from {
         match into.get_mut(&key) {
             None => {
@@ -615,7 +639,7 @@ fn merge_fields(into: &mut ExtraFields, from: ExtraFields) {
 fn merge_value(old: &mut Value, new: Value) {
     match (old, new) {
         (_, Value::Null) => {}
-        (Value::Object(old), Value::Object(new)) => merge_fields(old, new),
+        (Value::Object(old), Value::Object(new)) => merge_map(old, new),
         (old, new) => *old = new,
     }
 }
@@ -645,9 +669,57 @@ mod tests {
 
     fn fields(v: Value) -> ExtraFields {
         match v {
-            Value::Object(m) => m,
+            Value::Object(m) => m.into(),
             _ => unreachable!(),
         }
+    }
+
+    /// The fields a response object types that its chunk counterpart does not: each is
+    /// handled (taken into the typed field or dropped) by the accumulator. A field added to
+    /// a response type only fails here until the accumulator knows what to do with it.
+    #[test]
+    fn fields_typed_only_in_responses_are_the_handled_ones() {
+        use chat_types::ChatCompletionStreamResponseDelta;
+        fn only_in(a: &[&'static str], b: &[&str]) -> Vec<&'static str> {
+            let mut v: Vec<_> = a.iter().copied().filter(|f| !b.contains(f)).collect();
+            v.sort_unstable();
+            v
+        }
+        assert_eq!(
+            only_in(
+                CreateChatCompletionResponse::KNOWN_FIELDS,
+                CreateChatCompletionStreamResponse::KNOWN_FIELDS
+            ),
+            ["metadata"]
+        );
+        assert_eq!(
+            only_in(
+                CreateChatCompletionResponseChoice::KNOWN_FIELDS,
+                ChatCompletionStreamResponseChoice::KNOWN_FIELDS
+            ),
+            ["message"]
+        );
+        assert_eq!(
+            only_in(
+                ChatCompletionResponseMessage::KNOWN_FIELDS,
+                ChatCompletionStreamResponseDelta::KNOWN_FIELDS
+            ),
+            ["annotations", "audio"]
+        );
+        assert_eq!(
+            only_in(
+                ChatCompletionMessageCustomToolCall::KNOWN_FIELDS,
+                ChatCompletionMessageToolCallChunk::KNOWN_FIELDS
+            ),
+            ["custom"]
+        );
+    }
+
+    #[test]
+    fn drop_known_removes_only_typed_names() {
+        let mut extra = fields(json!({"message": 1, "x": 2}));
+        drop_known(&mut extra, CreateChatCompletionResponseChoice::KNOWN_FIELDS);
+        assert_eq!(Value::Object(extra.into_map()), json!({"x": 2}));
     }
 
     #[test]
@@ -658,14 +730,14 @@ mod tests {
             fields(json!({"a": 2, "o": {"y": 3, "z": 4}, "s": null, "n": null})),
         );
         assert_eq!(
-            Value::Object(into),
+            Value::Object(into.into_map()),
             json!({"a": 2, "o": {"x": 1, "y": 3, "z": 4}, "s": "keep", "n": null})
         );
 
         let mut into = fields(json!({"r": "Hel", "l": [1], "k": null}));
         merge_delta_fields(&mut into, fields(json!({"r": "lo", "l": [2], "k": "v"})));
         assert_eq!(
-            Value::Object(into),
+            Value::Object(into.into_map()),
             json!({"r": "Hello", "l": [1, 2], "k": "v"})
         );
     }

@@ -186,6 +186,7 @@ mod wire;
 
 mod common;
 mod error;
+mod extra;
 mod message;
 mod ops;
 mod request;
@@ -201,6 +202,7 @@ mod tools;
 
 pub use common::*;
 pub use error::*;
+pub use extra::{ExtraFieldsIter, ExtraFieldsIterMut};
 pub use message::*;
 pub use ops::*;
 pub use request::*;
@@ -218,7 +220,9 @@ pub use wire::{ExtraFields, UnknownFields};
 pub mod __private {
     pub use crate::wire::{
         any, join_path, json_text, read_fields, read_variant_fields, replay_fields, rest_as_object,
-        set_path, unknown_object, FieldSeed, Key, ObjectVisitor, WireObject,
+        set_path, unknown_object, DefaultField, FieldKey, FieldSeed, Key, KeySeed, ObjectVisitor,
+        OptionalField, ReadDefault, ReadDefaultOption, ReadDefaultScalar, ReadOptional,
+        ReadOptionalScalar, WireObject,
     };
     pub use serde;
     pub use serde_json::{Map, Value};

@@ -91,9 +91,9 @@ wire_object! {
         /// The role of the author, `assistant`.
         def role: crate::Role,
         /// The function the model called (deprecated, replaced by `tool_calls`).
-        opt function_call: Option<ChatCompletionResponseMessageFunctionCall>,
+        opt function_call: Option<Box<ChatCompletionResponseMessageFunctionCall>>,
         /// Audio output, when the audio modality was requested.
-        opt audio: Option<ChatCompletionResponseMessageAudio>,
+        opt audio: Option<Box<ChatCompletionResponseMessageAudio>>,
     }
 }
 

@@ -41,7 +41,7 @@ wire_object! {
         /// What the choice adds in this chunk.
         def delta: ChatCompletionStreamResponseDelta,
         /// Log probability information for the tokens of this chunk.
-        opt logprobs: Option<ChatCompletionChoiceLogprobs>,
+        opt logprobs: Option<Box<ChatCompletionChoiceLogprobs>>,
         /// Why the model stopped; set on the choice's last chunk.
         def finish_reason: Option<FinishReason>,
         /// The index of the choice.
@@ -79,7 +79,7 @@ wire_object! {
         /// A piece of the message text.
         opt content: Option<String>,
         /// A piece of a function call (deprecated).
-        opt function_call: Option<ChatCompletionStreamResponseDeltaFunctionCall>,
+        opt function_call: Option<Box<ChatCompletionStreamResponseDeltaFunctionCall>>,
         /// Pieces of tool calls.
         opt tool_calls: Option<Vec<ChatCompletionMessageToolCallChunk>>,
         /// The role of the author; usually only in the first chunk.
