@@ -177,10 +177,12 @@ impl Default for ResponseMeta {
     }
 }
 
+/// [`REQUEST_ID_HEADER`] as a header name: looking it up skips parsing the name.
+pub(crate) static REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
+
 /// The `x-request-id` header of `headers`.
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    static NAME: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
-    header_str(headers, &NAME).map(str::to_owned)
+    header_str(headers, &REQUEST_ID).map(str::to_owned)
 }
 
 fn header_str(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> Option<&str> {
