@@ -3,7 +3,8 @@
 //! ```text
 //! cargo build --profile bench -p chat-bench --example e2e_profile
 //! valgrind --tool=callgrind --toggle-collect='e2e_profile::measured*' \
-//!     target/release/examples/e2e_profile <ours|floor|peer> <small|stream> [requests] [concurrency]
+//!     target/release/examples/e2e_profile <ours|ours-notimeout|floor|peer> <small|stream|...> \
+//!     [requests] [concurrency]
 //! ```
 //!
 //! The loopback server runs in a child process (this binary with `serve`), which valgrind
@@ -28,6 +29,8 @@ fn main() {
         serve();
         return;
     }
+    // `ours-notimeout`: this SDK without the per-attempt timeout, to see the timer's share.
+    let no_timeout = args.first().map(String::as_str) == Some("ours-notimeout");
     let implementation = args
         .first()
         .and_then(|k| Implementation::from_key(k))
@@ -58,15 +61,19 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let client =
-        Rc::new(LoadClient::for_scenario(implementation, scenario, &base).expect("client"));
+    let mut client = LoadClient::for_scenario(implementation, scenario, &base).expect("client");
+    if let (true, LoadClient::Ours { client, .. }) = (no_timeout, &mut client) {
+        let config = client.config().clone().timeout(None);
+        *client = chat_core::Client::with_arc_transport(config, client.transport().clone());
+    }
+    let client = Rc::new(client);
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, batch(&client, scenario, concurrency, concurrency * 4));
     let started = Instant::now();
     measured(&rt, &local, &client, scenario, concurrency, requests);
     eprintln!(
         "{} {} c={concurrency}: {requests} requests in {:?}",
-        implementation.key(),
+        args.first().map_or("ours", String::as_str),
         scenario.key(),
         started.elapsed()
     );

@@ -475,7 +475,8 @@ impl Client {
                     );
                     Ok::<_, Error>(attempt_span.instrument(sent).await)
                 };
-                let result = match within(limit, work).await {
+                // Pinned where it is built: the timeout holds a pointer to it, not a copy.
+                let result = match within(limit, std::pin::pin!(work)).await {
                     // A credential provider or middleware failed: returned as is, never retried.
                     Ok(Err(e)) => return Err(e.with_attempts(attempt)),
                     Ok(Ok(result)) => result,
