@@ -133,6 +133,11 @@ fn check_no_userinfo(uri: &Uri, what: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Request headers besides the configured ones: `content-type`, `accept`, a credential from
+/// a provider, the retry count, and what the transport adds (`accept-encoding`, `host`,
+/// `content-length`, a proxy's credential).
+const EXTRA_HEADERS: usize = 8;
+
 /// The path of creating a chat completion, relative to the base URL.
 pub(crate) const COMPLETIONS: &str = "/chat/completions";
 
@@ -355,6 +360,12 @@ impl Client {
         *request.method_mut() = call.method.clone();
         *request.uri_mut() = uri.clone();
         let headers = request.headers_mut();
+        // Room for every header the transport and HTTP layer add (`accept-encoding`, `host`,
+        // `content-length`), so that the map is allocated once and never rehashed.
+        let configured = prepared.headers.len()
+            + self.inner.config.headers.len()
+            + self.options.as_ref().map_or(0, |o| o.headers.len());
+        *headers = HeaderMap::with_capacity(configured + EXTRA_HEADERS);
         if call.body.is_some() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
@@ -420,8 +431,12 @@ impl Client {
         let deadline = earliest(overall, stream_deadline);
         let max_attempts = max_retries.saturating_add(1);
 
-        // Shared by the contexts of every attempt (cloning them allocates nothing).
-        let model: Option<Arc<str>> = call.model.map(Arc::from);
+        // Shared by the contexts of every attempt (cloning them allocates nothing). Only
+        // middleware read a context, so without any the model is not copied.
+        let model: Option<Arc<str>> = call
+            .model
+            .filter(|_| !config.middleware.is_empty())
+            .map(Arc::from);
         let run = async {
             let mut attempt = 0u32;
             loop {
@@ -464,7 +479,8 @@ impl Client {
                     );
                     Ok::<_, Error>(attempt_span.instrument(sent).await)
                 };
-                let result = match within(limit, work).await {
+                // Pinned where it is built: the timeout holds a pointer to it, not a copy.
+                let result = match within(limit, std::pin::pin!(work)).await {
                     // A credential provider or middleware failed: returned as is, never retried.
                     Ok(Err(e)) => return Err(e.with_attempts(attempt)),
                     Ok(Ok(result)) => result,
@@ -481,9 +497,7 @@ impl Client {
                     Ok((head, body)) => {
                         span.record_response(
                             head.status.as_u16(),
-                            head.headers
-                                .get(crate::meta::REQUEST_ID_HEADER)
-                                .and_then(|v| v.to_str().ok()),
+                            head_request_id.as_ref().and_then(|v| v.to_str().ok()),
                             attempt,
                         );
                         return Ok((head, body, attempt, ctx));
@@ -560,7 +574,7 @@ impl Client {
         if let Some(pacer) = &config.pacer {
             pacer.observe(&head.headers);
         }
-        let request_id = head.headers.get(crate::meta::REQUEST_ID_HEADER);
+        let request_id = head.headers.get(&crate::meta::REQUEST_ID);
         // For an error that cuts the body short, even a timeout that drops this future
         // (cloning shares the bytes).
         *head_request_id = request_id.cloned();
@@ -705,15 +719,19 @@ fn is_markup(headers: &HeaderMap) -> bool {
     )
 }
 
-/// Whether the content type starts with one of `types` (compared case-insensitively).
+/// Whether the content type starts with one of `types` (lowercase; compared
+/// case-insensitively).
 fn content_type_is(headers: &HeaderMap, types: &[&str]) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            let v = v.trim_start().to_ascii_lowercase();
-            types.iter().any(|t| v.starts_with(t))
+    headers.get(CONTENT_TYPE).is_some_and(|v| {
+        let Ok(v) = v.to_str() else {
+            return false;
+        };
+        let v = v.trim_start().as_bytes();
+        types.iter().any(|t| {
+            v.get(..t.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(t.as_bytes()))
         })
+    })
 }
 
 /// A 2xx JSON answer to a streaming request: an error object, or a decode error.
@@ -882,6 +900,36 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_types_compare_without_case_or_leading_space() {
+        let with = |v: &'static [u8]| {
+            let mut h = HeaderMap::new();
+            h.insert(CONTENT_TYPE, HeaderValue::from_bytes(v).unwrap());
+            h
+        };
+        for v in [
+            &b"application/json"[..],
+            b"Application/JSON; charset=utf-8",
+            b" \tapplication/problem+json",
+        ] {
+            assert!(is_json(&with(v)), "{v:?}");
+            assert!(!is_markup(&with(v)), "{v:?}");
+        }
+        for v in [&b"TEXT/HTML"[..], b"application/xhtml+xml", b" text/xml"] {
+            assert!(is_markup(&with(v)), "{v:?}");
+            assert!(!is_json(&with(v)), "{v:?}");
+        }
+        // Not text (as `to_str` reads it), too short, or another type: neither.
+        for v in [
+            &b"application/json; x=\xff"[..],
+            b"application/js",
+            b"text/event-stream",
+        ] {
+            assert!(!is_json(&with(v)) && !is_markup(&with(v)), "{v:?}");
+        }
+        assert!(!is_json(&HeaderMap::new()));
+    }
 
     #[tokio::test]
     async fn reply_bodies_keep_every_byte() {

@@ -104,7 +104,7 @@ impl ResponseMeta {
             rate_limit: known.rate_limit,
             processing_time: known
                 .processing_ms
-                .and_then(|v| v.parse::<f64>().ok())
+                .and_then(number)
                 .and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok()),
             headers,
             attempts,
@@ -131,36 +131,37 @@ impl<'a> KnownHeaders<'a> {
             if !matches!(name.as_bytes().first(), Some(b'x' | b'o')) {
                 continue;
             }
-            let Some(value) = value_str(value) else {
-                continue;
-            };
-            let num = || value.parse::<u64>().ok();
-            // The first readable value of a repeated header counts.
+            // The first readable value of a repeated header counts (for numbers and
+            // durations: the first that parses). Values are read only for known names.
             match name {
                 REQUEST_ID_HEADER => {
-                    known.request_id.get_or_insert(value);
+                    if known.request_id.is_none() {
+                        known.request_id = value_str(value);
+                    }
                 }
                 "openai-processing-ms" => {
-                    known.processing_ms.get_or_insert(value);
+                    if known.processing_ms.is_none() {
+                        known.processing_ms = value_str(value);
+                    }
                 }
                 _ => match name.strip_prefix("x-ratelimit-") {
                     Some("limit-requests") if rl.limit_requests.is_none() => {
-                        rl.limit_requests = num();
+                        rl.limit_requests = header_u64(value);
                     }
                     Some("remaining-requests") if rl.remaining_requests.is_none() => {
-                        rl.remaining_requests = num();
+                        rl.remaining_requests = header_u64(value);
                     }
                     Some("reset-requests") if rl.reset_requests.is_none() => {
-                        rl.reset_requests = parse_duration(value);
+                        rl.reset_requests = value_str(value).and_then(parse_duration);
                     }
                     Some("limit-tokens") if rl.limit_tokens.is_none() => {
-                        rl.limit_tokens = num();
+                        rl.limit_tokens = header_u64(value);
                     }
                     Some("remaining-tokens") if rl.remaining_tokens.is_none() => {
-                        rl.remaining_tokens = num();
+                        rl.remaining_tokens = header_u64(value);
                     }
                     Some("reset-tokens") if rl.reset_tokens.is_none() => {
-                        rl.reset_tokens = parse_duration(value);
+                        rl.reset_tokens = value_str(value).and_then(parse_duration);
                     }
                     _ => {}
                 },
@@ -170,6 +171,34 @@ impl<'a> KnownHeaders<'a> {
     }
 }
 
+/// A header value as a number: what `str::parse::<u64>` makes of its trimmed text, without
+/// the intermediate string checks.
+fn header_u64(value: &http::HeaderValue) -> Option<u64> {
+    // A header value holds no control bytes but tab, so ASCII trimming is `str::trim`.
+    let text = value.as_bytes().trim_ascii();
+    let digits = text.strip_prefix(b"+").unwrap_or(text);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &d| {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+/// `s` as an `f64`: whole numbers of up to 15 digits are converted directly (exactly, so the
+/// same value `str::parse` gives), anything else is parsed.
+fn number(s: &str) -> Option<f64> {
+    if !s.is_empty() && s.len() <= 15 && s.bytes().all(|b| b.is_ascii_digit()) {
+        let n = s.bytes().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        // Below 2^53: exact.
+        return Some(n as f64);
+    }
+    s.parse().ok()
+}
+
 impl Default for ResponseMeta {
     /// Status 200, no headers, one attempt.
     fn default() -> Self {
@@ -177,10 +206,12 @@ impl Default for ResponseMeta {
     }
 }
 
+/// [`REQUEST_ID_HEADER`] as a header name: looking it up skips parsing the name.
+pub(crate) static REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
+
 /// The `x-request-id` header of `headers`.
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    static NAME: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
-    header_str(headers, &NAME).map(str::to_owned)
+    header_str(headers, &REQUEST_ID).map(str::to_owned)
 }
 
 fn header_str(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> Option<&str> {
@@ -231,8 +262,11 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     if s.is_empty() {
         return None;
     }
-    if let Ok(secs) = s.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs).ok();
+    // No number `f64` reads ends in a unit's letter: skip trying those as one.
+    if !s.ends_with(['s', 'm', 'h']) {
+        if let Ok(secs) = s.parse::<f64>() {
+            return Duration::try_from_secs_f64(secs).ok();
+        }
     }
     let mut total = 0f64;
     let mut rest = s;
@@ -243,7 +277,7 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         if num_len == 0 {
             return None;
         }
-        let value: f64 = rest[..num_len].parse().ok()?;
+        let value = number(&rest[..num_len])?;
         rest = &rest[num_len..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
@@ -306,6 +340,138 @@ mod tests {
         assert_eq!(empty.request_id, None);
         assert_eq!(empty.processing_time, None);
         assert!(empty.rate_limit.is_empty());
+    }
+
+    /// The parsing before the fast paths, kept to check they change no result.
+    fn reference_duration(s: &str) -> Option<Duration> {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
+        }
+        if let Ok(secs) = s.parse::<f64>() {
+            return Duration::try_from_secs_f64(secs).ok();
+        }
+        let mut total = 0f64;
+        let mut rest = s;
+        while !rest.is_empty() {
+            let num_len = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(rest.len());
+            if num_len == 0 {
+                return None;
+            }
+            let value: f64 = rest[..num_len].parse().ok()?;
+            rest = &rest[num_len..];
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(rest.len());
+            let seconds_per_unit = match &rest[..unit_len] {
+                "h" => 3600.0,
+                "m" => 60.0,
+                "s" => 1.0,
+                "ms" => 1e-3,
+                "us" | "µs" | "μs" => 1e-6,
+                "ns" => 1e-9,
+                _ => return None,
+            };
+            rest = &rest[unit_len..];
+            total += value * seconds_per_unit;
+        }
+        Duration::try_from_secs_f64(total).ok()
+    }
+
+    /// Numbers, durations and processing times read as before the fast paths, for every
+    /// whole number below 20,000 in every unit and for random strings of number-ish text.
+    #[test]
+    fn fast_paths_read_what_the_parsers_read() {
+        let processing = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("openai-processing-ms", v.parse().unwrap());
+            ResponseMeta::new(StatusCode::OK, h).processing_time
+        };
+        let reference_processing = |v: &str| {
+            v.trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
+        };
+        let number = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-ratelimit-limit-tokens", v.parse().unwrap());
+            RateLimitInfo::from_headers(&h).limit_tokens
+        };
+        let mut inputs: Vec<String> = Vec::new();
+        for n in (0..20_000u64).chain([u64::MAX, 9_007_199_254_740_993]) {
+            for unit in [
+                "", "s", "m", "h", "ms", "us", "µs", "ns", "m0s", "h1m", ".5s", "x",
+            ] {
+                inputs.push(format!("{n}{unit}"));
+            }
+        }
+        inputs.extend(
+            [
+                "18446744073709551616",
+                "+7",
+                "+",
+                "-1",
+                " 12 ",
+                "1e3",
+                "inf",
+                "NaN",
+            ]
+            .map(String::from),
+        );
+        let alphabet: Vec<char> = "0123456789.smhunµ+-e ".chars().collect();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..30_000 {
+            let mut s = String::new();
+            for _ in 0..(seed % 9) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                s.push(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            inputs.push(s);
+        }
+        for s in &inputs {
+            assert_eq!(parse_duration(s), reference_duration(s), "{s:?}");
+            let readable = !s.trim().is_empty();
+            let want = if readable {
+                reference_processing(s)
+            } else {
+                None
+            };
+            assert_eq!(processing(s), want, "{s:?}");
+            let want = if readable {
+                s.trim().parse::<u64>().ok()
+            } else {
+                None
+            };
+            assert_eq!(number(s), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn unreadable_or_unparsable_values_give_way_to_later_ones() {
+        let mut h = HeaderMap::new();
+        for (name, value) in [
+            ("x-request-id", &b"\xffreq"[..]),
+            ("x-request-id", b"req_2"),
+            ("x-ratelimit-limit-requests", b"lots"),
+            ("x-ratelimit-limit-requests", b"+42"),
+            ("x-ratelimit-reset-tokens", b"soon"),
+            ("x-ratelimit-reset-tokens", b"1m"),
+            ("openai-processing-ms", b"slow"),
+            ("openai-processing-ms", b"5"),
+        ] {
+            h.append(name, http::HeaderValue::from_bytes(value).unwrap());
+        }
+        let meta = ResponseMeta::new(StatusCode::OK, h);
+        assert_eq!(meta.request_id.as_deref(), Some("req_2"));
+        assert_eq!(meta.rate_limit.limit_requests, Some(42));
+        assert_eq!(meta.rate_limit.reset_tokens, Some(Duration::from_secs(60)));
+        // The first readable processing time counts, even when it is no number.
+        assert_eq!(meta.processing_time, None);
     }
 
     #[test]

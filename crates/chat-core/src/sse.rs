@@ -533,6 +533,9 @@ pub struct SseStream {
     idle_timeout: Option<Duration>,
     idle: Option<Pin<Box<tokio::time::Sleep>>>,
     idle_armed: bool,
+    /// When the current wait for the body times out. The timer may be set earlier (to an
+    /// earlier wait's end): it is moved here only when it fires, not on every wait.
+    idle_until: Option<tokio::time::Instant>,
     /// The whole-stream deadline: its duration and timer (made at the first poll).
     deadline: Option<(Duration, tokio::time::Instant)>,
     deadline_timer: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -559,6 +562,7 @@ impl SseStream {
             idle_timeout: config.idle_timeout,
             idle: None,
             idle_armed: false,
+            idle_until: None,
             // A deadline too far away to represent never fires.
             deadline: config.deadline.and_then(|after| {
                 let start = config.started.unwrap_or_else(tokio::time::Instant::now);
@@ -642,26 +646,35 @@ impl SseStream {
             let Some(deadline) = tokio::time::Instant::now().checked_add(after) else {
                 return Poll::Pending;
             };
+            // Re-registering the timer for every wait between chunks costs more than reading
+            // a chunk's bytes: a timer set earlier stays, and is moved when it fires.
             match &mut self.idle {
-                Some(sleep) => sleep.as_mut().reset(deadline),
+                Some(sleep) if sleep.deadline() > deadline => sleep.as_mut().reset(deadline),
+                Some(_) => {}
                 None => self.idle = Some(Box::pin(tokio::time::sleep_until(deadline))),
             }
+            self.idle_until = Some(deadline);
             self.idle_armed = true;
         }
         let Some(sleep) = self.idle.as_mut() else {
             return Poll::Pending;
         };
-        match sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => {
-                self.close();
-                let timeout = Timeout {
-                    kind: TimeoutKind::Idle,
-                    after,
-                };
-                Poll::Ready(Some(Err(self.error(timeout))))
+        loop {
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
             }
-            Poll::Pending => Poll::Pending,
+            match self.idle_until {
+                // Fired at an earlier wait's end: wait on until this one's.
+                Some(until) if sleep.deadline() < until => sleep.as_mut().reset(until),
+                _ => break,
+            }
         }
+        self.close();
+        let timeout = Timeout {
+            kind: TimeoutKind::Idle,
+            after,
+        };
+        Poll::Ready(Some(Err(self.error(timeout))))
     }
 
     /// Feeds the start of the body, read before the stream was made, to the decoder.

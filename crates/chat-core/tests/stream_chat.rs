@@ -338,13 +338,19 @@ async fn a_silent_body_hits_the_idle_timeout() {
 struct Slow {
     items: VecDeque<(Duration, &'static str)>,
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// After the last item: never end (else the body ends).
+    hang: bool,
 }
 
 impl Stream for Slow {
     type Item = Result<Bytes, TransportError>;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let Some(&(delay, chunk)) = self.items.front() else {
-            return Poll::Ready(None);
+            return if self.hang {
+                Poll::Pending
+            } else {
+                Poll::Ready(None)
+            };
         };
         let sleep = self
             .sleep
@@ -371,6 +377,7 @@ async fn the_idle_timer_restarts_with_every_chunk() {
         .into_iter()
         .collect(),
         sleep: None,
+        hang: false,
     };
     let config = StreamConfig::default().idle_timeout(Some(idle));
     let start = tokio::time::Instant::now();
@@ -381,6 +388,34 @@ async fn the_idle_timer_restarts_with_every_chunk() {
         start.elapsed() >= step * 5,
         "the whole stream took longer than one idle period"
     );
+}
+
+/// The idle timer is moved lazily (when it fires at an earlier wait's end): a body that
+/// stalls after a few slow chunks still fails one idle period after its last chunk.
+#[tokio::test(start_paused = true)]
+async fn a_stall_after_slow_chunks_fails_one_idle_period_after_the_last() {
+    let idle = Duration::from_secs(10);
+    let step = Duration::from_secs(6);
+    let slow = Slow {
+        items: [(step, CHUNK), (step, CHUNK), (step, CHUNK)]
+            .into_iter()
+            .collect(),
+        sleep: None,
+        hang: true,
+    };
+    let config = StreamConfig::default().idle_timeout(Some(idle));
+    let mut stream = ChatCompletionStream::new(Body::from_stream(slow), config, meta());
+    for _ in 0..3 {
+        stream.next().await.unwrap().unwrap();
+    }
+    let last = tokio::time::Instant::now();
+    let err = stream.next().await.unwrap().unwrap_err();
+    match err.kind() {
+        ErrorKind::Timeout(t) => assert_eq!((t.kind, t.after), (TimeoutKind::Idle, idle)),
+        other => panic!("{other:?}"),
+    }
+    // Paused time: the clock moved exactly to the last wait's deadline.
+    assert_eq!(last.elapsed(), idle);
 }
 
 #[tokio::test(start_paused = true)]
@@ -458,6 +493,7 @@ async fn an_idle_timeout_too_long_to_represent_never_fires() {
         .into_iter()
         .collect(),
         sleep: None,
+        hang: false,
     };
     let config = StreamConfig::default().idle_timeout(Duration::MAX);
     let stream = ChatCompletionStream::new(Body::from_stream(slow), config, meta());

@@ -42,8 +42,10 @@ const ACCEPTED: &str = {
 
 /// Asks for the enabled encodings, unless the request already says what it accepts.
 pub(crate) fn accept(headers: &mut http::HeaderMap) {
-    if !ACCEPTED.is_empty() && !headers.contains_key(ACCEPT_ENCODING) {
-        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED));
+    if !ACCEPTED.is_empty() {
+        headers
+            .entry(ACCEPT_ENCODING)
+            .or_insert(HeaderValue::from_static(ACCEPTED));
     }
 }
 

@@ -31,7 +31,18 @@ pub(crate) struct Slots {
     max_streams: usize,
     /// Plain `http://` may use HTTP/2 (prior knowledge); otherwise it is always HTTP/1.1.
     plain_http2: bool,
+    /// Only HTTP/1.1 is offered, to every host.
+    http1_only: bool,
     hosts: Mutex<HashMap<(bool, Authority), Arc<Host>>>,
+}
+
+/// Where a request goes: the pooled client, the lease of its HTTP/2 stream when it counts
+/// against a slot's limit, and whether the configuration makes it HTTP/1.1 (HTTP/1.1 only,
+/// or plain `http://` without HTTP/2 prior knowledge).
+pub(crate) struct Route<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) lease: Option<Lease>,
+    pub(crate) http1: bool,
 }
 
 /// The streams in flight to one host, per slot.
@@ -69,24 +80,36 @@ impl Lease {
 }
 
 impl Slots {
-    pub(crate) fn new(clients: Vec<Client>, max_streams: usize, plain_http2: bool) -> Self {
+    pub(crate) fn new(
+        clients: Vec<Client>,
+        max_streams: usize,
+        plain_http2: bool,
+        http1_only: bool,
+    ) -> Self {
         Slots {
             clients: clients.into_boxed_slice(),
             max_streams: max_streams.max(1),
             plain_http2,
+            http1_only,
             hosts: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The client to send a request to `uri` with, and the lease of its stream when the
-    /// request counts against a slot's limit.
-    pub(crate) async fn acquire(&self, uri: &http::Uri) -> (&Client, Option<Lease>) {
+    /// The route of a request to `uri`.
+    pub(crate) async fn acquire(&self, uri: &http::Uri) -> Route<'_> {
         let https = uri.scheme_str() == Some("https");
-        if self.clients.len() == 1 || !(https || self.plain_http2) {
-            return (&self.clients[0], None);
+        let first = |http1| Route {
+            client: &self.clients[0],
+            lease: None,
+            http1,
+        };
+        // Plain `http://` without prior knowledge is always HTTP/1.1.
+        let http1 = self.http1_only || !(https || self.plain_http2);
+        if self.clients.len() == 1 || http1 {
+            return first(http1);
         }
         let Some(authority) = uri.authority() else {
-            return (&self.clients[0], None);
+            return first(false);
         };
         let host = {
             let key = (https, authority.clone());
@@ -109,12 +132,14 @@ impl Slots {
                 })
                 .clone()
         };
+        // A host that answered over HTTP/1.1 may still offer HTTP/2 on a later connection:
+        // `http1` stays false, it is not known by configuration.
         if host.http1.load(Ordering::Acquire) {
-            return (&self.clients[0], None);
+            return first(false);
         }
         let Ok(permit) = host.streams.clone().acquire_owned().await else {
             // Closed: the host speaks HTTP/1.1.
-            return (&self.clients[0], None);
+            return first(false);
         };
         // A permit means a slot has a free stream (a lease gives its stream back before its
         // permit); the fallback only keeps the counts balanced.
@@ -122,14 +147,15 @@ impl Slots {
             host.in_flight[0].fetch_add(1, Ordering::AcqRel);
             0
         });
-        (
-            &self.clients[slot],
-            Some(Lease {
+        Route {
+            client: &self.clients[slot],
+            lease: Some(Lease {
                 host,
                 slot,
                 _permit: permit,
             }),
-        )
+            http1: false,
+        }
     }
 
     /// Takes a stream on the first slot of `host` with one free.

@@ -1,12 +1,13 @@
 //! [`HyperTransport`] and its builder.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
 use chat_core::{async_trait, Body, Error, Transport, TransportError};
-use http::header::PROXY_AUTHORIZATION;
+use http::header::{HeaderValue, HOST, PROXY_AUTHORIZATION};
+use http::uri::Authority;
 use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::proxy::matcher::Matcher;
@@ -42,6 +43,7 @@ pub const DEFAULT_HTTP2_MAX_CONNECTIONS_PER_HOST: usize = 8;
 pub struct HyperTransport {
     slots: Arc<Slots>,
     proxies: Option<Arc<Matcher>>,
+    host_header: Arc<HostHeader>,
     summary: Arc<Summary>,
 }
 
@@ -108,8 +110,9 @@ impl Transport for HyperTransport {
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Body>, TransportError> {
         let (mut parts, body) = request.into_parts();
+        // A URI with an authority has a host (maybe empty, which fails to connect).
         match parts.uri.scheme_str() {
-            Some("http" | "https") if parts.uri.host().is_some() => {}
+            Some("http" | "https") if parts.uri.authority().is_some() => {}
             _ => {
                 return Err(TransportError::new(
                     chat_core::TransportErrorKind::Other,
@@ -129,17 +132,24 @@ impl Transport for HyperTransport {
                 }
             }
         }
-        // Kept for an error message only; cloning a `Uri` shares its bytes, while formatting
+        // Kept for an error message only; cloning shares the bytes, while formatting
         // `host:port` on every request costs an allocation and two parses.
-        let uri = parts.uri.clone();
+        let https = parts.uri.scheme_str() == Some("https");
+        let target = parts.uri.authority().cloned();
         #[cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
         crate::decode::accept(&mut parts.headers);
-        let (client, lease) = self.slots.acquire(&uri).await;
+        let route = self.slots.acquire(&parts.uri).await;
+        if route.http1 {
+            if let Some(host) = self.host_header.get(&parts.uri) {
+                parts.headers.entry(HOST).or_insert(host);
+            }
+        }
+        let lease = route.lease;
         let request = http::Request::from_parts(parts, Full::new(body));
-        let response = client.request(request).await.map_err(|e| {
+        let response = route.client.request(request).await.map_err(|e| {
             crate::error::from_client(
                 e,
-                &authority(&uri),
+                &authority(https, target.as_ref()),
                 self.summary.connect_timeout,
                 self.summary.trusted_roots == 0,
             )
@@ -181,13 +191,54 @@ fn response_body(
 }
 
 /// `host:port` of a request URL, for error messages (without any userinfo).
-fn authority(uri: &http::Uri) -> String {
-    let host = uri.host().unwrap_or_default();
-    let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
-        Some("http") => 80,
-        _ => 443,
-    });
+fn authority(https: bool, authority: Option<&Authority>) -> String {
+    let host = authority.map(Authority::host).unwrap_or_default();
+    let port = authority
+        .and_then(Authority::port_u16)
+        .unwrap_or(if https { 443 } else { 80 });
     format!("{host}:{port}")
+}
+
+/// The `Host` header of the first host the transport sends to, built once.
+///
+/// Over HTTP/1.1 hyper-util adds `Host` to every request that lacks one, formatting it anew
+/// each time; a transport talks to one host almost always, so its value is kept. Requests to
+/// other hosts get theirs from hyper-util as before.
+#[derive(Default)]
+struct HostHeader(OnceLock<(bool, Authority, HeaderValue)>);
+
+impl HostHeader {
+    /// The `Host` value of a request to `uri`, when it is the first host's.
+    fn get(&self, uri: &http::Uri) -> Option<HeaderValue> {
+        let authority = uri.authority()?;
+        let secure = is_secure(uri);
+        let (s, a, value) = self
+            .0
+            .get_or_init(|| (secure, authority.clone(), host_value(uri).unwrap_or(EMPTY)));
+        // Byte for byte: `Authority`'s own `==` ignores case, hyper-util keeps it.
+        (*s == secure && a.as_str() == authority.as_str() && !value.is_empty())
+            .then(|| value.clone())
+    }
+}
+
+const EMPTY: HeaderValue = HeaderValue::from_static("");
+
+/// Whether hyper-util counts the scheme of `uri` as secure (for its default port).
+fn is_secure(uri: &http::Uri) -> bool {
+    matches!(uri.scheme_str(), Some("https" | "wss"))
+}
+
+/// The `Host` header hyper-util would send to `uri`: the host, and the port unless it is the
+/// scheme's default.
+fn host_value(uri: &http::Uri) -> Option<HeaderValue> {
+    let host = uri.host()?;
+    let port = uri
+        .port()
+        .filter(|p| !matches!((p.as_u16(), is_secure(uri)), (443, true) | (80, false)));
+    match port {
+        Some(port) => HeaderValue::try_from(format!("{host}:{port}")).ok(),
+        None => HeaderValue::from_str(host).ok(),
+    }
 }
 
 /// Configures a [`HyperTransport`].
@@ -442,11 +493,13 @@ impl HyperTransportBuilder {
             clients,
             self.http2_max_streams_per_connection,
             self.http == HttpVersions::Http2Only,
+            self.http == HttpVersions::Http1Only,
         );
 
         Ok(HyperTransport {
             slots: Arc::new(slots),
             proxies,
+            host_header: Arc::default(),
             summary: Arc::new(Summary {
                 connect_timeout: self.connect_timeout,
                 http: self.http,
@@ -487,6 +540,47 @@ fn detach_header_values(headers: &mut http::HeaderMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_values_match_hyper_util() {
+        for (url, want) in [
+            ("http://example.com/v1", Some("example.com")),
+            ("http://example.com:80/v1", Some("example.com")),
+            ("https://example.com:443/v1", Some("example.com")),
+            ("http://example.com:8080/v1", Some("example.com:8080")),
+            ("https://example.com:80/v1", Some("example.com:80")),
+            ("http://example.com:443/v1", Some("example.com:443")),
+            ("http://user@example.com:81/", Some("example.com:81")),
+            ("http://[::1]:9000/", Some("[::1]:9000")),
+            ("/relative", None),
+        ] {
+            let uri: http::Uri = url.parse().unwrap();
+            let got = host_value(&uri);
+            assert_eq!(got.as_ref().map(|v| v.to_str().unwrap()), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn host_header_is_kept_for_the_first_host_only() {
+        let cache = HostHeader::default();
+        let uri = |u: &str| u.parse::<http::Uri>().unwrap();
+        let first = uri("http://127.0.0.1:8080/v1/chat/completions");
+        assert_eq!(cache.get(&first).unwrap(), "127.0.0.1:8080");
+        assert_eq!(
+            cache.get(&uri("http://127.0.0.1:8080/other")).unwrap(),
+            "127.0.0.1:8080"
+        );
+        // Another host, another scheme (default port), another spelling: not this value.
+        for other in [
+            "http://127.0.0.1:8081/",
+            "https://127.0.0.1:8080/",
+            "http://LOCALHOST:8080/",
+            "/relative",
+        ] {
+            assert_eq!(cache.get(&uri(other)), None, "{other}");
+        }
+        assert_eq!(cache.get(&first).unwrap(), "127.0.0.1:8080");
+    }
 
     #[test]
     fn detached_header_values_keep_every_value_and_flag() {

@@ -476,6 +476,65 @@ async fn http2_prior_knowledge_over_plain_http() {
     assert_eq!(server.accepted(), 1);
 }
 
+/// Over HTTP/1.1 every request names its host once, as hyper-util would (the first host's
+/// value is kept by the transport, other hosts get their own); a `Host` the caller set wins.
+/// HTTP/2 requests carry the authority in `:authority` only.
+#[tokio::test]
+async fn host_header_names_each_host_once() {
+    let echo = |req: http::Request<hyper::body::Incoming>| async move {
+        let hosts: Vec<String> = req
+            .headers()
+            .get_all("host")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        Response::new(TestBody::full(hosts.join(",")))
+    };
+    let a = serve(None, echo).await;
+    let b = serve(None, echo).await;
+    let hosts = |transport: chat_hyper::HyperTransport, url: String, host: Option<&'static str>| async move {
+        let mut request = post(&url, "{}");
+        if let Some(host) = host {
+            request
+                .headers_mut()
+                .insert("host", http::HeaderValue::from_static(host));
+        }
+        let response = guard(transport.send(request)).await.unwrap();
+        text(response.into_body()).await.unwrap()
+    };
+    for transport in [
+        builder().build().unwrap(),
+        builder().http1_only().build().unwrap(),
+    ] {
+        for (url, host, want) in [
+            (a.url("http", "/v1"), None, a.addr.to_string()),
+            (b.url("http", "/v1"), None, b.addr.to_string()),
+            (a.url("http", "/v1"), None, a.addr.to_string()),
+            (
+                format!("http://localhost:{}/v1", a.addr.port()),
+                None,
+                format!("localhost:{}", a.addr.port()),
+            ),
+            (
+                a.url("http", "/v1"),
+                Some("gateway.example"),
+                "gateway.example".into(),
+            ),
+            (a.url("http", "/v1"), None, a.addr.to_string()),
+        ] {
+            assert_eq!(
+                hosts(transport.clone(), url.clone(), host).await,
+                want,
+                "{url}"
+            );
+        }
+    }
+    let h2 = builder().http2_only().build().unwrap();
+    for _ in 0..2 {
+        assert_eq!(hosts(h2.clone(), a.url("http", "/"), None).await, "");
+    }
+}
+
 #[test]
 fn debug_shows_settings_but_no_proxy_credentials() {
     let transport = chat_hyper::HyperTransport::builder()
