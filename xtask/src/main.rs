@@ -115,16 +115,15 @@ fn ci(root: &Path) -> Result<(), String> {
 }
 
 /// Each library crate builds alone with its own feature sets (no help from workspace feature
-/// unification): chat-types with plain serde and with `schema`, chat-core without tracing and
-/// with `simd`, chat-hyper with either root store, with each compression feature alone and
-/// with `simd`, chat-mock without its server.
+/// unification): chat-types with plain serde and with `schema`, chat-core without tracing,
+/// chat-hyper with either root store and with each compression feature alone, chat-mock
+/// without its server.
 fn check_feature_sets(root: &Path) -> Result<(), String> {
     let sets: &[&[&str]] = &[
         &["-p", "chat-types"],
         &["-p", "chat-types", "--features", "schema"],
         &["-p", "chat-core"],
         &["-p", "chat-core", "--features", "tracing"],
-        &["-p", "chat-core", "--features", "simd"],
         &["-p", "chat-hyper", "--no-default-features"],
         &[
             "-p",
@@ -136,7 +135,6 @@ fn check_feature_sets(root: &Path) -> Result<(), String> {
         &["-p", "chat-hyper", "--features", "gzip"],
         &["-p", "chat-hyper", "--features", "br"],
         &["-p", "chat-hyper", "--features", "zstd"],
-        &["-p", "chat-hyper", "--features", "simd"],
         &["-p", "chat-mock"],
         &["-p", "chat-mock", "--features", "server"],
     ];

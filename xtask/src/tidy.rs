@@ -41,10 +41,8 @@ const RULES: &[Rule] = &[
             "httpdate",
             "percent-encoding",
             "tracing",
-            // The `simd` feature's JSON parser, an optional accelerator of `json::from_slice`.
-            "sonic-rs",
         ],
-        optional_only: &["tracing", "sonic-rs"],
+        optional_only: &["tracing"],
         features: &[("tokio", &["time"])],
     },
     Rule {

@@ -1,8 +1,7 @@
 //! CPU micro-benchmarks: this SDK ("ours") side by side with async-openai's types and parsers
 //! ("async-openai") and `serde_json::Value` with a minimal SSE splitter ("floor").
 //!
-//! Run: `cargo bench -p chat-bench --bench cpu` (or `cargo xtask bench`; add `--features simd`
-//! for the rows of chat-core's sonic-rs backend). Every group measures the three
+//! Run: `cargo bench -p chat-bench --bench cpu` (or `cargo xtask bench`). Every group measures the three
 //! implementations on the same input, with bytes of input (or output, for serialization) as
 //! throughput; the typed-parse groups also name the parse method (see `typed_rows`).
 
@@ -41,7 +40,7 @@ fn serialize(c: &mut Criterion) {
 
 /// The typed-parse rows of a group, each parsing one body of bytes as it arrives from the
 /// network: the client's default decode path (`ours`), our types through `serde_json::from_slice`,
-/// the `simd` feature's decode path (when chat-bench is built with `--features simd`), and
+/// sonic-rs on our types (a SIMD parser the client does not use, for comparison), and
 /// async-openai's types through `serde_json::from_slice` and through `from_str` after one UTF-8
 /// check (the default decode path's method, for a like-for-like comparison).
 fn typed_rows<O: DeserializeOwned, P: DeserializeOwned>(
@@ -55,14 +54,13 @@ fn typed_rows<O: DeserializeOwned, P: DeserializeOwned>(
             .count()
     }
     g.bench_function(OURS_DECODE, |b| {
-        b.iter(|| each(bodies, |x| chat_core::json::from_slice_serde::<O>(x).ok()))
+        b.iter(|| each(bodies, |x| chat_core::json::from_slice::<O>(x).ok()))
     });
     g.bench_function(OURS_SLICE, |b| {
         b.iter(|| each(bodies, |x| serde_json::from_slice::<O>(x).ok()))
     });
-    #[cfg(feature = "simd")]
-    g.bench_function(OURS_SIMD, |b| {
-        b.iter(|| each(bodies, |x| chat_core::json::from_slice::<O>(x).ok()))
+    g.bench_function(OURS_SONIC, |b| {
+        b.iter(|| each(bodies, |x| sonic_rs::from_slice::<O>(x).ok()))
     });
     g.bench_function("async-openai", |b| {
         b.iter(|| each(bodies, |x| serde_json::from_slice::<P>(x).ok()))
@@ -82,8 +80,7 @@ fn typed_rows<O: DeserializeOwned, P: DeserializeOwned>(
 /// Row names beyond ours / async-openai / floor (xtask bench reads them by these ids).
 const OURS_DECODE: &str = "ours";
 const OURS_SLICE: &str = "ours, serde_json::from_slice";
-#[cfg(feature = "simd")]
-const OURS_SIMD: &str = "ours, simd feature (sonic-rs)";
+const OURS_SONIC: &str = "ours, sonic-rs";
 const PEER_STR: &str = "async-openai, from_str after UTF-8 check";
 
 fn deserialize_response(c: &mut Criterion, name: &str, body: &str) {

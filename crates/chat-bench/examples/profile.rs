@@ -12,11 +12,11 @@
 //! of floats in an unknown field, 10 parses per iteration) and `chunks` (10,000 stream chunks),
 //! one workload per parser, `<input>-<parser>`:
 //!
-//! - `ours`: `chat_core::json::from_slice`, the client's decode path (sonic-rs when chat-bench
-//!   is built with `--features simd`, else the serde_json path below);
-//! - `ours-serde`: the default (serde_json) decode path, `from_utf8` then `serde_json::from_str`;
+//! - `ours`: `chat_core::json::from_slice`, the client's decode path (`from_utf8`, then
+//!   `serde_json::from_str`);
 //! - `ours-slice`: `serde_json::from_slice` on our types;
-//! - `ours-sonic`: sonic-rs alone (needs `--features simd`);
+//! - `ours-sonic`: `sonic_rs::from_slice` on our types (for comparison; the client does not
+//!   use it);
 //! - `peer`: `serde_json::from_slice` on async-openai's types; `peer-str`: `from_utf8` then
 //!   `serde_json::from_str` on them;
 //! - `floor`: `serde_json::Value`; `ignore`: `serde::de::IgnoredAny` (the tokenizer alone, a
@@ -102,7 +102,7 @@ fn main() {
                     std::process::exit(2);
                 };
                 let Some(parse) = parser_for(input, parser) else {
-                    eprintln!("unknown parser {parser} (sonic needs --features simd)");
+                    eprintln!("unknown parser {parser}");
                     std::process::exit(2);
                 };
                 run(&mut || {
@@ -132,10 +132,8 @@ fn parser_for(input: &str, name: &str) -> Option<Parse> {
 fn parsers<O: DeserializeOwned, P: DeserializeOwned>(name: &str) -> Option<Parse> {
     Some(match name {
         "ours" => |b| chat_core::json::from_slice::<O>(b).is_ok(),
-        "ours-serde" => |b| chat_core::json::from_slice_serde::<O>(b).is_ok(),
         "ours-slice" => |b| serde_json::from_slice::<O>(b).is_ok(),
-        #[cfg(feature = "simd")]
-        "ours-sonic" => |b| chat_core::json::from_slice_sonic::<O>(b).is_some(),
+        "ours-sonic" => |b| sonic_rs::from_slice::<O>(b).is_ok(),
         "peer" => |b| serde_json::from_slice::<P>(b).is_ok(),
         "peer-str" => {
             |b| std::str::from_utf8(b).is_ok_and(|t| serde_json::from_str::<P>(t).is_ok())

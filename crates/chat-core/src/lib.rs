@@ -74,11 +74,7 @@
 //! # JSON decoding
 //!
 //! Response bodies, stream chunks and error bodies are parsed by [`json::from_slice`]: one
-//! UTF-8 check, then serde_json on the text. The `simd` cargo feature parses with sonic-rs
-//! first (SIMD string scanning and number parsing) and falls back to serde_json for anything
-//! sonic-rs refuses, so results and errors do not change; see [`json`] for when it pays off.
-//! sonic-rs declares no minimum Rust version; the feature is built and tested with the
-//! current stable toolchain only, not with this crate's MSRV (1.85).
+//! UTF-8 check, then serde_json on the text, with serde_json's errors and positions.
 //!
 //! # Implementing a transport
 //!

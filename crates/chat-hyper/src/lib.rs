@@ -13,8 +13,6 @@
 //! * With the cargo features `gzip`, `br` and `zstd`: `Accept-Encoding` for those encodings,
 //!   and compressed bodies decoded as they arrive (the client's size limits count decoded
 //!   bytes).
-//! * With the cargo feature `simd`: JSON parsed with sonic-rs (chat-core's `simd` feature,
-//!   [`chat_core::json`]).
 //! * Connect timeout over DNS, TCP, proxy tunnel and TLS handshake (default 10 s). Request,
 //!   idle and overall deadlines belong to `chat_core`, which drops the request future or the
 //!   body when they pass; dropping either closes or resets the unfinished exchange.
