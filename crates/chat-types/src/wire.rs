@@ -484,6 +484,22 @@ impl<T> ReadDefaultOption<T> for DefaultField<Option<T>> {
     }
 }
 
+/// The `null` half of a scalar field's visitor: `null` (and an absent `Option`) is `None`, a
+/// present value is read as `$t`.
+macro_rules! null_is_none {
+    ($de:lifetime, $t:ty) => {
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<$de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            <$t>::deserialize(d).map(Some)
+        }
+    };
+}
+
 /// Reads a `def` field of a scalar type (`String`, `f64`) with one dispatch on the next
 /// token instead of a `null` check followed by the read.
 #[doc(hidden)]
@@ -509,15 +525,7 @@ impl ReadDefaultScalar<String> for DefaultField<String> {
             fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
                 Ok(Some(v))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                String::deserialize(d).map(Some)
-            }
+            null_is_none!('de, String);
         }
         d.deserialize_any(V)
     }
@@ -544,15 +552,7 @@ impl ReadDefaultScalar<f64> for DefaultField<f64> {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
                 Ok(Some(v as f64))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                f64::deserialize(d).map(Some)
-            }
+            null_is_none!('de, f64);
         }
         d.deserialize_any(V)
     }
@@ -626,18 +626,7 @@ macro_rules! read_default_integer {
                             .map(Some)
                             .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
                     }
-                    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                        Ok(None)
-                    }
-                    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                        Ok(None)
-                    }
-                    fn visit_some<D: Deserializer<'de>>(
-                        self,
-                        d: D,
-                    ) -> Result<Self::Value, D::Error> {
-                        $t::deserialize(d).map(Some)
-                    }
+                    null_is_none!('de, $t);
                 }
                 d.deserialize_any(V)
             }
