@@ -9,8 +9,8 @@
 //! byte).
 //!
 //! A SIMD parser (sonic-rs 0.5) was measured on the same types and bodies and is not used:
-//! it was slower on typical replies, logprobs and stream chunks and at most 3% faster on
-//! 64 KiB of text, even built for the machine's own CPU (README, "Performance").
+//! it was slower on typical replies, logprobs and stream chunks and at most 5% faster on
+//! 64 KiB of text, built for any x86-64 or for the machine's own CPU (README, "Performance").
 
 use serde::de::DeserializeOwned;
 
