@@ -16,7 +16,7 @@ use crate::config::{Config, RequestOptions};
 use crate::error::{text_prefix, MAX_ERROR_BODY, SNIPPET_BYTES};
 use crate::middleware::{RequestContext, ResponseHead};
 use crate::pacer::Pacer;
-use crate::retry::{retry_delay, server_retry_after, Jitter};
+use crate::retry::{retry_delay, Jitter};
 use crate::trace::{AttemptSpan, OpSpan};
 use crate::transport::CollectError;
 use crate::{ApiError, Body, DecodeError, Error, Timeout, TimeoutKind, Transport};
@@ -507,16 +507,8 @@ impl Client {
                 let mut delay = None;
                 if attempt < max_attempts && err.is_retryable() {
                     let jitter = config.retry_jitter.then_some(&self.inner.jitter);
-                    let mut d = retry_delay(&err, attempt - 1, jitter, SystemTime::now());
-                    // A 429 whose headers said when the window resets: the pacer holds the
-                    // retry until then, no backoff of its own (a Retry-After still counts).
-                    if err.status() == Some(http::StatusCode::TOO_MANY_REQUESTS)
-                        && !matches!(err.kind(), crate::ErrorKind::Api(api)
-                            if server_retry_after(&api.headers, SystemTime::now()).is_some())
-                        && config.pacer.as_ref().is_some_and(Pacer::waits_for_reset)
-                    {
-                        d = Duration::ZERO;
-                    }
+                    let paced = config.pacer.as_ref().is_some_and(Pacer::waits_for_reset);
+                    let d = retry_delay(&err, attempt - 1, jitter, paced, SystemTime::now());
                     let fits = match deadline {
                         Some((at, _)) => Instant::now().checked_add(d).is_some_and(|t| t < at),
                         None => true,

@@ -43,10 +43,14 @@ pub(crate) fn server_retry_after(headers: &HeaderMap, now: SystemTime) -> Option
 }
 
 /// The wait before retry number `retry` (0 for the first retry) after `error`.
+///
+/// `paced`: the rate-limit pacer will hold the next attempt until a known reset, so a 429
+/// without `Retry-After` needs no backoff of its own.
 pub(crate) fn retry_delay(
     error: &Error,
     retry: u32,
     jitter: Option<&Jitter>,
+    paced: bool,
     now: SystemTime,
 ) -> Duration {
     if let ErrorKind::Api(api) = error.kind() {
@@ -54,6 +58,8 @@ pub(crate) fn retry_delay(
             if !d.is_zero() && d <= MAX_RETRY_AFTER {
                 return d;
             }
+        } else if paced && api.status == http::StatusCode::TOO_MANY_REQUESTS {
+            return Duration::ZERO;
         }
     }
     backoff(retry, jitter.map_or(0.0, Jitter::next_f64))
