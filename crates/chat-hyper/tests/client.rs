@@ -8,33 +8,20 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use chat_hyper::chat_core::types::CreateChatCompletionRequest;
 use chat_hyper::chat_core::{Client, Config, ErrorKind, TimeoutKind, TransportErrorKind};
 use http::Response;
 use http_body_util::BodyExt;
-use support::{builder, guard, raw_server, read_head, serve, wait_closed, TestBody, TestCa};
+use support::{
+    builder, chunk_event, guard, raw_server, read_head, request, serve, wait_closed, TestBody,
+    TestCa,
+};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::oneshot;
 
 const COMPLETION: &str = r#"{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#;
 
-fn request() -> CreateChatCompletionRequest {
-    serde_json::from_value(serde_json::json!({
-        "model": "m",
-        "messages": [{"role": "user", "content": "Hi"}]
-    }))
-    .unwrap()
-}
-
 fn config(base_url: String) -> Config {
     Config::new().base_url(base_url).api_key("sk-test")
-}
-
-fn chunk(content: &str) -> String {
-    format!(
-        "data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\
-         \"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{content}\"}}}}]}}\n\n"
-    )
 }
 
 const FINISH: &str = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
@@ -95,9 +82,9 @@ async fn stream_yields_first_chunk_while_server_holds_the_rest() {
         async move {
             let (tx, body) = TestBody::channel();
             tokio::spawn(async move {
-                tx.send(Bytes::from(chunk("Hel"))).await.unwrap();
+                tx.send(Bytes::from(chunk_event("Hel"))).await.unwrap();
                 release.unwrap().await.unwrap();
-                tx.send(Bytes::from(chunk("lo"))).await.unwrap();
+                tx.send(Bytes::from(chunk_event("lo"))).await.unwrap();
                 tx.send(Bytes::from(FINISH)).await.unwrap();
             });
             Response::builder()
@@ -133,7 +120,7 @@ async fn streams_read_to_the_end_of_the_body_keep_the_connection() {
     let server = serve(None, move |_req| async move {
         let (tx, body) = TestBody::channel();
         tokio::spawn(async move {
-            tx.send(Bytes::from(chunk("hi"))).await.unwrap();
+            tx.send(Bytes::from(chunk_event("hi"))).await.unwrap();
             tx.send(Bytes::from(FINISH)).await.unwrap(); // ends with [DONE]
             tokio::time::sleep(Duration::from_millis(30)).await;
             drop(tx);
@@ -200,7 +187,7 @@ async fn silent_server_gives_request_timeouts_and_is_retried() {
 async fn stalled_stream_gives_an_idle_timeout() {
     let addr = raw_server(|mut tcp| async move {
         read_head(&mut tcp).await;
-        let first = chunk("Hi");
+        let first = chunk_event("Hi");
         let head = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
              transfer-encoding: chunked\r\n\r\n{:x}\r\n{first}\r\n",
@@ -232,7 +219,7 @@ async fn stalled_stream_gives_an_idle_timeout() {
 async fn connection_closed_mid_stream_is_a_transport_error() {
     let addr = raw_server(|mut tcp| async move {
         read_head(&mut tcp).await;
-        let first = chunk("Hi");
+        let first = chunk_event("Hi");
         let head = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
              transfer-encoding: chunked\r\n\r\n{:x}\r\n{first}\r\n",

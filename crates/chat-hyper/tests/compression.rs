@@ -16,7 +16,7 @@ use chat_hyper::chat_core::{
 };
 use chat_hyper::HyperTransport;
 use http::Response;
-use support::{builder, guard, post, serve, text, Server, TestBody};
+use support::{builder, chunk_event, guard, post, serve, text, Server, TestBody};
 use tokio::io::AsyncReadExt;
 
 async fn gzip(data: &[u8]) -> Vec<u8> {
@@ -213,13 +213,6 @@ impl GzipParts {
     fn finish(self) -> Bytes {
         Bytes::from(self.0.finish().unwrap())
     }
-}
-
-fn chunk_event(content: &str) -> String {
-    format!(
-        "data: {{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\
-         \"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{content}\"}}}}]}}\n\n"
-    )
 }
 
 /// A server answering with a gzip-compressed event stream whose parts the test writes: each

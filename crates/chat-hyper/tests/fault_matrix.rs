@@ -12,11 +12,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chat_hyper::chat_core::types::{CreateChatCompletionRequest, CreateChatCompletionResponse};
+use chat_hyper::chat_core::types::CreateChatCompletionResponse;
 use chat_hyper::chat_core::{
     Client, Config, Error, ErrorKind, StreamError, TimeoutKind, TransportErrorKind,
 };
-use support::builder;
+use support::{builder, request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -296,14 +296,6 @@ fn client(config: Config) -> Client {
         .build()
         .unwrap();
     Client::new(config, transport)
-}
-
-fn request() -> CreateChatCompletionRequest {
-    serde_json::from_value(serde_json::json!({
-        "model": "m",
-        "messages": [{"role": "user", "content": "Hi"}]
-    }))
-    .unwrap()
 }
 
 /// What a row ended with.

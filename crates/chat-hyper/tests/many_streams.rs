@@ -4,81 +4,37 @@
 
 mod support;
 
-use std::convert::Infallible;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use chat_hyper::chat_core::types::CreateChatCompletionRequest;
 use chat_hyper::chat_core::{Client, Config};
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use support::{builder, TestBody};
-use tokio::net::TcpListener;
+use support::{builder, chunk_event, request, serve_with, sse_response, ServeOptions, Server};
 
 const WANTED: usize = 1000;
 
-/// Counts the connections a server task is serving; decrements when the task ends.
-struct Live(Arc<AtomicUsize>);
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-fn event(content: &str) -> Bytes {
-    Bytes::from(format!(
-        "data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\
-         \"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{content}\"}},\"finish_reason\":null}}]}}\n\n"
-    ))
-}
-
 /// A server whose every answer is a stream of two chunks followed by keep-alive comments
-/// until the client goes away (the second half never comes). Returns its address and the
-/// gauge of open connections.
-async fn server(http2: bool) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let live = Arc::new(AtomicUsize::new(0));
-    let gauge = live.clone();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            gauge.fetch_add(1, Ordering::SeqCst);
-            let guard = Live(gauge.clone());
-            tokio::spawn(async move {
-                let _guard = guard;
-                let service = service_fn(|_req| async {
-                    let (tx, body) = TestBody::channel();
-                    tokio::spawn(async move {
-                        for part in ["Hel", "lo"] {
-                            if tx.send(event(part)).await.is_err() {
-                                return;
-                            }
-                        }
-                        // Half-way: only comments from now on, until the body is dropped.
-                        while tx.send(Bytes::from_static(b": ping\n\n")).await.is_ok() {
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                        }
-                    });
-                    let response = http::Response::builder()
-                        .header("content-type", "text/event-stream")
-                        .body(body)
-                        .unwrap();
-                    Ok::<_, Infallible>(response)
-                });
-                let mut builder =
-                    hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                if http2 {
-                    builder = builder.http2_only();
-                    builder.http2().max_concurrent_streams(2000);
+/// until the client goes away (the second half never comes).
+async fn server(http2: bool) -> Server {
+    let options = ServeOptions {
+        http2_only_streams: http2.then_some(2000),
+        ..ServeOptions::default()
+    };
+    serve_with(options, |_req| async {
+        let (tx, response) = sse_response();
+        tokio::spawn(async move {
+            for part in ["Hel", "lo"] {
+                if tx.send(chunk_event(part).into()).await.is_err() {
+                    return;
                 }
-                let _ = builder.serve_connection(TokioIo::new(tcp), service).await;
-            });
-        }
-    });
-    (addr, live)
+            }
+            // Half-way: only comments from now on, until the body is dropped.
+            while tx.send(Bytes::from_static(b": ping\n\n")).await.is_ok() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        response
+    })
+    .await
 }
 
 fn open_fds() -> usize {
@@ -94,14 +50,6 @@ fn fd_limit() -> usize {
         .and_then(|l| l.split_whitespace().nth(3))
         .and_then(|v| v.parse().ok())
         .unwrap_or(1024)
-}
-
-fn request() -> CreateChatCompletionRequest {
-    serde_json::from_value(serde_json::json!({
-        "model": "m",
-        "messages": [{"role": "user", "content": "Hi"}]
-    }))
-    .unwrap()
 }
 
 /// Polls `f` until it holds, for at most `bound`.
@@ -121,7 +69,8 @@ async fn eventually(bound: Duration, mut f: impl FnMut() -> bool) -> bool {
 /// Runs `count` rounds of concurrent streams over one client, over HTTP/1.1 (a connection
 /// per stream) or HTTP/2 (streams multiplexed on one connection).
 async fn rounds(count: usize, http2: bool) {
-    let (addr, live) = server(http2).await;
+    let server = server(http2).await;
+    let addr = server.addr;
     let mut transport = builder().pool_idle_timeout(Some(Duration::from_millis(200)));
     if http2 {
         transport = transport.http2_only();
@@ -160,21 +109,21 @@ async fn rounds(count: usize, http2: bool) {
         for task in tasks {
             let text = task.await.unwrap().unwrap();
             assert_eq!(text, "Hello");
-            peak_live = peak_live.max(live.load(Ordering::SeqCst));
+            peak_live = peak_live.max(server.live());
         }
         assert!(
             peak_live >= 1,
             "round {round}: the server saw no connection"
         );
         let settled = eventually(Duration::from_secs(20), || {
-            live.load(Ordering::SeqCst) == 0 && open_fds() <= baseline
+            server.live() == 0 && open_fds() <= baseline
         })
         .await;
         assert!(
             settled,
             "round {round} ({streams} streams, http2 {http2}): {} server connections and {} fds \
              open after the streams were dropped, baseline {baseline}",
-            live.load(Ordering::SeqCst),
+            server.live(),
             open_fds()
         );
     }

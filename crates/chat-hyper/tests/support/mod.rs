@@ -11,6 +11,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use chat_hyper::chat_core::types::{
+    ChatCompletionRequestMessage as Message, CreateChatCompletionRequest,
+};
 use chat_hyper::chat_core::TransportError;
 use chat_hyper::{Certificate, HyperTransport, HyperTransportBuilder, Proxy};
 use hyper::body::{Frame, Incoming};
@@ -178,6 +181,8 @@ pub struct Server {
     pub addr: SocketAddr,
     /// How many TCP connections the accept loop took.
     pub accepts: Arc<AtomicUsize>,
+    /// How many connections are being served right now.
+    pub live: Arc<AtomicUsize>,
 }
 
 impl Server {
@@ -185,8 +190,31 @@ impl Server {
         self.accepts.load(Ordering::SeqCst)
     }
 
+    /// The connections being served right now.
+    pub fn live(&self) -> usize {
+        self.live.load(Ordering::SeqCst)
+    }
+
     pub fn url(&self, scheme: &str, path: &str) -> String {
         format!("{scheme}://{}{path}", self.addr)
+    }
+}
+
+/// How [`serve_with`] serves its connections.
+#[derive(Clone, Default)]
+pub struct ServeOptions {
+    /// TLS in front of every connection.
+    pub tls: Option<TlsAcceptor>,
+    /// HTTP/2 only (prior knowledge, no HTTP/1.1), with this many concurrent streams allowed.
+    pub http2_only_streams: Option<u32>,
+}
+
+/// Decrements a gauge when a connection's task ends.
+struct Live(Arc<AtomicUsize>);
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -196,25 +224,50 @@ where
     H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Response<TestBody>> + Send + 'static,
 {
+    serve_with(
+        ServeOptions {
+            tls,
+            ..ServeOptions::default()
+        },
+        handler,
+    )
+    .await
+}
+
+/// Starts a hyper server on 127.0.0.1 as `options` say.
+pub async fn serve_with<H, F>(options: ServeOptions, handler: H) -> Server
+where
+    H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response<TestBody>> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let accepts = Arc::new(AtomicUsize::new(0));
-    let count = accepts.clone();
+    let live = Arc::new(AtomicUsize::new(0));
+    let (count, gauge) = (accepts.clone(), live.clone());
     tokio::spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
                 return;
             };
             count.fetch_add(1, Ordering::SeqCst);
+            gauge.fetch_add(1, Ordering::SeqCst);
+            let guard = Live(gauge.clone());
             let handler = handler.clone();
-            let tls = tls.clone();
+            let options = options.clone();
             tokio::spawn(async move {
+                let _guard = guard;
                 let service = service_fn(move |req| {
                     let h = handler.clone();
                     async move { Ok::<_, Infallible>(h(req).await) }
                 });
-                let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                match tls {
+                let mut builder =
+                    hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                if let Some(streams) = options.http2_only_streams {
+                    builder = builder.http2_only();
+                    builder.http2().max_concurrent_streams(streams);
+                }
+                match options.tls {
                     Some(acceptor) => {
                         let Ok(stream) = acceptor.accept(tcp).await else {
                             return;
@@ -230,7 +283,34 @@ where
             });
         }
     });
-    Server { addr, accepts }
+    Server {
+        addr,
+        accepts,
+        live,
+    }
+}
+
+/// An event stream answer whose body the returned sender fills.
+pub fn sse_response() -> (mpsc::Sender<Bytes>, Response<TestBody>) {
+    let (tx, body) = TestBody::channel();
+    let response = Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(body)
+        .unwrap();
+    (tx, response)
+}
+
+/// A `data:` event: one stream chunk whose delta carries `content`.
+pub fn chunk_event(content: &str) -> String {
+    format!(
+        "data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\
+         \"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{content}\"}}}}]}}\n\n"
+    )
+}
+
+/// The smallest chat request: model `m`, one user message "Hi".
+pub fn request() -> CreateChatCompletionRequest {
+    CreateChatCompletionRequest::new("m", [Message::user("Hi")])
 }
 
 /// Starts a raw TCP server: `on_conn` gets every accepted connection.
