@@ -473,14 +473,20 @@ impl HyperTransportBuilder {
             .http2_adaptive_window(self.http2_adaptive_window)
             .http2_keep_alive_interval(self.http2_keep_alive_interval)
             // A dropped stream is reset (RST_STREAM) while the server may still be sending on
-            // it. h2 remembers only 10 reset streams by default; frames arriving on a forgotten
-            // one count as a protocol error, and after 1,024 of those h2 closes the connection
-            // with every stream on it. Remember as many as can be in flight, twice over.
+            // it. h2 remembers only 10 reset streams by default: remember as many as can be in
+            // flight, twice over, so the frames still coming on them are dropped quietly.
             .http2_max_concurrent_reset_streams(
                 self.http2_max_streams_per_connection
                     .saturating_mul(2)
                     .max(MIN_REMEMBERED_RESETS),
-            );
+            )
+            // Frames the server still had in flight on a stream h2 no longer remembers make h2
+            // reset that stream again. h2 counts those resets over the whole life
+            // of the connection (the count never goes down). After the default 1,024 it closes
+            // the connection with every stream on it, which happened after about 1,400 dropped
+            // streams on a busy machine. The limit protects servers from abusive clients; a
+            // client that talks only to the endpoint it was configured for has no use for it.
+            .http2_max_local_error_reset_streams(None);
         // One pooled client per HTTP/2 connection slot (none beyond the first without HTTP/2).
         let slots = match self.http {
             HttpVersions::Http1Only => 1,
