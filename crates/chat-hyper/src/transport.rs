@@ -481,11 +481,11 @@ impl HyperTransportBuilder {
                     .max(MIN_REMEMBERED_RESETS),
             )
             // Frames the server still had in flight on a stream h2 no longer remembers make h2
-            // reset that stream again. h2 counts those resets over the whole life
-            // of the connection (the count never goes down). After the default 1,024 it closes
-            // the connection with every stream on it, which happened after about 1,400 dropped
-            // streams on a busy machine. The limit protects servers from abusive clients; a
-            // client that talks only to the endpoint it was configured for has no use for it.
+            // reset that stream again. h2 counts those resets over the connection's whole life
+            // (the count never goes down) and at the default 1,024 closes the connection with
+            // every stream on it: that happened after 1,200 to 1,450 dropped streams on a busy
+            // machine. The cap protects servers from abusive clients; a client that talks only
+            // to the endpoint it was configured for has no use for it.
             .http2_max_local_error_reset_streams(None);
         // One pooled client per HTTP/2 connection slot (none beyond the first without HTTP/2).
         let slots = match self.http {
